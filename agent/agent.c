@@ -1,0 +1,688 @@
+/*
+ * agent.c - the daemon: the resource table, the env the state machine runs
+ * in (uv timers, the thread pool, events, sqlite), the hand-off queue for
+ * the types' callbacks, the lease, and the startup from the store.
+ * Request handling is in dispatch.c.
+ */
+#include "agent_internal.h"
+
+#include "builtin.h"
+#include "clock.h"
+#include "log.h"
+#include "names.h"
+#include "params.h"
+#include "status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ env */
+
+struct res_slot {
+    clus_agent *agent;
+    clus_res *res;
+    uv_timer_t timers[CLUS_RES_TIMER_COUNT];
+    int open_handles;
+    /* What was last written to the store, to skip writes that change nothing. */
+    int stored_state;
+    uint32_t stored_flags;
+    clus_res_props stored_props;
+    bool stored_arbitrated;
+    bool stored;
+};
+
+static uint64_t env_now_ms(void *arg)
+{
+    return clus_mono_ms();
+}
+
+static void env_timer_fired(uv_timer_t *timer)
+{
+    struct res_slot *slot = timer->data;
+    enum clus_res_timer which = (enum clus_res_timer)(timer - slot->timers);
+
+    clus_res_timer_fired(slot->res, which);
+}
+
+static void env_timer_start(void *arg, clus_res *res, enum clus_res_timer timer, uint64_t ms)
+{
+    struct res_slot *slot = clus_res_env_data(res);
+
+    uv_timer_start(&slot->timers[timer], env_timer_fired, ms, 0);
+}
+
+static void env_timer_stop(void *arg, clus_res *res, enum clus_res_timer timer)
+{
+    struct res_slot *slot = clus_res_env_data(res);
+
+    uv_timer_stop(&slot->timers[timer]);
+}
+
+static void env_work(uv_work_t *work)
+{
+    clus_res_job_execute(work->data);
+}
+
+static void env_after_work(uv_work_t *work, int status)
+{
+    clus_res_job *job = work->data;
+    clus_agent *agent = ((struct res_slot *)clus_res_env_data(clus_res_job_resource(job)))->agent;
+
+    free(work);
+    agent->jobs_in_flight--;
+    clus_res_job_finish(job);
+    agent_maybe_teardown(agent);
+}
+
+/* Loop-native types run now; their finish comes through the hand-off queue
+ * on the next turn, so the state machine never re-enters itself. */
+static void env_run(void *arg, clus_res_job *job, bool loop_native)
+{
+    clus_agent *agent = arg;
+    uv_work_t *work;
+
+    if (loop_native) {
+        clus_res_job_execute(job);
+        agent_post(agent, &(struct agent_post){.kind = POST_JOB_DONE, .job = job});
+        return;
+    }
+    work = calloc(1, sizeof(*work));
+    if (work == NULL) {
+        clus_error("out of memory queueing a job; running it on the loop");
+        clus_res_job_execute(job);
+        agent_post(agent, &(struct agent_post){.kind = POST_JOB_DONE, .job = job});
+        return;
+    }
+    work->data = job;
+    agent->jobs_in_flight++;
+    uv_queue_work(agent->loop, work, env_work, env_after_work);
+}
+
+static uint64_t env_emit(void *arg, clus_res *res, const clus_res_event *e)
+{
+    clus_agent *agent = arg;
+    Clus__V1__Event ev = CLUS__V1__EVENT__INIT;
+
+    ev.resource = (char *)clus_res_name(res);
+    ev.kind = (Clus__V1__EventKind)e->kind;
+    ev.old_state = e->old_state;
+    ev.new_state = e->new_state;
+    ev.status = e->status;
+    ev.checkpoint = e->checkpoint;
+    ev.flags = e->flags;
+    ev.message = (char *)(e->message ? e->message : "");
+    if (e->old_state != e->new_state)
+        clus_info("resource %s: %s -> %s (%s)%s%s", ev.resource, clus_state_name(e->old_state),
+                  clus_state_name(e->new_state), clus_status_name(e->status),
+                  *ev.message ? ": " : "", ev.message);
+    return agent_emit(agent, &ev);
+}
+
+static void slot_handle_closed(uv_handle_t *handle)
+{
+    struct res_slot *slot = handle->data;
+
+    if (--slot->open_handles == 0)
+        free(slot);
+}
+
+
+static bool slot_unchanged(const struct res_slot *slot, const clus_res_view *v)
+{
+    return slot->stored && slot->stored_state == v->persisted_state &&
+           slot->stored_flags == v->online_flags && slot->stored_arbitrated == v->arbitrated &&
+           memcmp(&slot->stored_props, &v->props, sizeof(v->props)) == 0;
+}
+
+static void env_persist(void *arg, clus_res *res, bool removed)
+{
+    clus_agent *agent = arg;
+    struct res_slot *slot = clus_res_env_data(res);
+    struct agent_info info;
+    clus_res_view v;
+
+    if (removed) {
+        clus_store_delete(agent->store, clus_res_name(res));
+        for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
+            uv_close((uv_handle_t *)&slot->timers[i], slot_handle_closed);
+        return;
+    }
+    clus_res_view_get(res, &v);
+    if (slot_unchanged(slot, &v))
+        return;
+    agent_info_fill(&info, res);
+    if (clus_store_put(agent->store, &info.info) == CLUS_OK) {
+        slot->stored = true;
+        slot->stored_state = v.persisted_state;
+        slot->stored_flags = v.online_flags;
+        slot->stored_props = v.props;
+        slot->stored_arbitrated = v.arbitrated;
+    }
+    agent_info_release(&info);
+}
+
+static const clus_res_env_ops agent_env_ops = {
+    .now_ms = env_now_ms,
+    .timer_start = env_timer_start,
+    .timer_stop = env_timer_stop,
+    .run = env_run,
+    .emit = env_emit,
+    .persist = env_persist,
+};
+
+/* ------------------------------------------------------------ hand-off */
+
+void agent_post(clus_agent *agent, const struct agent_post *post)
+{
+    struct agent_post *copy;
+
+    if (atomic_load(&agent->torn_down))
+        return; /* stopping: nobody is left to read it */
+    copy = malloc(sizeof(*copy));
+    if (copy == NULL) {
+        clus_error("out of memory: a report from a resource type was lost");
+        return;
+    }
+    *copy = *post;
+    copy->next = NULL;
+    pthread_mutex_lock(&agent->post_lock);
+    if (agent->post_tail != NULL)
+        agent->post_tail->next = copy;
+    else
+        agent->post_head = copy;
+    agent->post_tail = copy;
+    pthread_mutex_unlock(&agent->post_lock);
+    uv_async_send(&agent->post_wake);
+}
+
+static void post_deliver(clus_agent *agent, struct agent_post *post)
+{
+    clus_res *res;
+
+    if (post->kind == POST_JOB_DONE) {
+        clus_res_job_finish(post->job);
+        return;
+    }
+    res = agent_find_id(agent, post->res_id);
+    if (res == NULL)
+        return; /* closed meanwhile */
+    switch (post->kind) {
+    case POST_STATUS:
+        clus_res_status_report(res, post->gen, post->state, post->checkpoint, post->status);
+        break;
+    case POST_FAILURE:
+        clus_res_failure_signal(res, post->failure_type, post->status);
+        break;
+    case POST_LOCKED:
+        clus_res_locked_mode(res, post->locked);
+        break;
+    default:
+        break;
+    }
+}
+
+static void post_on_wake(uv_async_t *handle)
+{
+    clus_agent *agent = handle->data;
+    struct agent_post *list;
+
+    pthread_mutex_lock(&agent->post_lock);
+    list = agent->post_head;
+    agent->post_head = agent->post_tail = NULL;
+    pthread_mutex_unlock(&agent->post_lock);
+    while (list != NULL) {
+        struct agent_post *post = list;
+        list = list->next;
+        post_deliver(agent, post);
+        free(post);
+    }
+}
+
+/* ------------------------------------------------------------ callbacks */
+
+/* The types' view of the agent. Every one is safe from any thread: the
+ * resource pointer is valid from open until close (the ABI's contract), and
+ * id and name never change. */
+static clus_agent *callback_agent(clus_resource *handle)
+{
+    struct res_slot *slot = clus_res_env_data(clus_res_from_handle(handle));
+
+    return slot->agent;
+}
+
+static void cb_log_event(clus_resource *handle, int level, const char *fmt, ...)
+{
+    static const enum clus_log_level levels[] = {CLUS_LOG_LEVEL_INFO, CLUS_LOG_LEVEL_WARN,
+                                                 CLUS_LOG_LEVEL_ERROR, CLUS_LOG_LEVEL_SEVERE};
+    clus_res *res = clus_res_from_handle(handle);
+    clus_res_view v;
+    char message[500];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    clus_res_view_get(res, &v); /* name and type only: immutable */
+    clus_log(levels[level < 0 || level > 3 ? 0 : level], "%s %s: %s", v.type, v.name, message);
+}
+
+static uint32_t cb_set_status(clus_resource *handle, int state, uint32_t checkpoint,
+                              uint32_t status)
+{
+    clus_res *res = clus_res_from_handle(handle);
+    uint32_t gen = clus_res_accept_gen(res);
+
+    if (gen == 0)
+        return CLUS_EXIT_TERMINATE;
+    agent_post(callback_agent(handle), &(struct agent_post){.kind = POST_STATUS,
+                                                             .res_id = clus_res_id(res),
+                                                             .gen = gen,
+                                                             .state = state,
+                                                             .checkpoint = checkpoint,
+                                                             .status = status});
+    return CLUS_EXIT_CONTINUE;
+}
+
+static uint32_t cb_signal_failure(clus_resource *handle, uint32_t failure_type, uint32_t code)
+{
+    clus_res *res = clus_res_from_handle(handle);
+
+    agent_post(callback_agent(handle), &(struct agent_post){.kind = POST_FAILURE,
+                                                             .res_id = clus_res_id(res),
+                                                             .failure_type = failure_type,
+                                                             .status = code});
+    return CLUS_OK;
+}
+
+static void cb_set_locked_mode(clus_resource *handle, bool locked, uint32_t reason)
+{
+    clus_res *res = clus_res_from_handle(handle);
+
+    agent_post(callback_agent(handle),
+               &(struct agent_post){.kind = POST_LOCKED, .res_id = clus_res_id(res),
+                                    .locked = locked});
+}
+
+/* ------------------------------------------------------------ table */
+
+clus_res *agent_find(clus_agent *agent, const char *name)
+{
+    struct agent_entry *e;
+
+    HASH_FIND_STR(agent->by_name, name, e);
+    return e != NULL ? e->res : NULL;
+}
+
+clus_res *agent_find_id(clus_agent *agent, uint64_t id)
+{
+    struct agent_entry *e;
+
+    HASH_FIND(hh_id, agent->by_id, &id, sizeof(id), e);
+    return e != NULL ? e->res : NULL;
+}
+
+static uint32_t state_dir_for(const clus_agent *agent, const char *name, char *out, size_t len)
+{
+    char parent[PATH_MAX];
+
+    snprintf(parent, sizeof(parent), "%s/res", agent->config.state_dir);
+    if (mkdir(parent, 0700) != 0 && errno != EEXIST)
+        return clus_status_from_errno(errno);
+    if ((size_t)snprintf(out, len, "%s/%s", parent, name) >= len)
+        return CLUS_E_INVALID_PARAMETER;
+    if (mkdir(out, 0700) != 0 && errno != EEXIST)
+        return clus_status_from_errno(errno);
+    return CLUS_OK;
+}
+
+clus_res *agent_create(clus_agent *agent, const char *name, const clus_type_view *type,
+                       const clus_params *params, const clus_res_props *props, char *err,
+                       size_t errlen)
+{
+    char dir[PATH_MAX];
+    struct res_slot *slot;
+    struct agent_entry *e;
+    clus_res *res;
+    uint32_t status = state_dir_for(agent, name, dir, sizeof(dir));
+
+    if (status != CLUS_OK) {
+        snprintf(err, errlen, "cannot make the resource's state directory under %s: %s",
+                 agent->config.state_dir, clus_status_text(status));
+        return NULL;
+    }
+    slot = calloc(1, sizeof(*slot));
+    e = calloc(1, sizeof(*e));
+    res = slot && e ? clus_res_new(&agent->env, ++agent->next_id, name, type->name, type->ops,
+                                   type->loop_native, params, props, dir)
+                    : NULL;
+    if (res == NULL) {
+        free(slot);
+        free(e);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    slot->agent = agent;
+    slot->res = res;
+    for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++) {
+        uv_timer_init(agent->loop, &slot->timers[i]);
+        slot->timers[i].data = slot;
+        slot->open_handles++;
+    }
+    clus_res_set_env_data(res, slot);
+    e->res = res;
+    e->id = clus_res_id(res);
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    HASH_ADD_STR(agent->by_name, name, e);
+    HASH_ADD(hh_id, agent->by_id, id, sizeof(e->id), e);
+    return res;
+}
+
+/* Takes res out of the table; the resource frees itself (clus_res_close). */
+void agent_forget(clus_agent *agent, clus_res *res)
+{
+    struct agent_entry *e;
+
+    HASH_FIND_STR(agent->by_name, clus_res_name(res), e);
+    if (e == NULL)
+        return;
+    HASH_DELETE(hh, agent->by_name, e);
+    HASH_DELETE(hh_id, agent->by_id, e);
+    free(e);
+}
+
+/* ------------------------------------------------------------ lease */
+
+static void lease_expired(uv_timer_t *timer)
+{
+    agent_lease_check(timer->data);
+}
+
+/* Self-fence if the lease has run out: everything hosted is terminated,
+ * except resources onlined with IGNORE_NETWORK_CONNECTIVITY. Called by the
+ * timer and before every request, so that a process resumed after SIGSTOP
+ * fences before it answers anything. */
+void agent_lease_check(clus_agent *agent)
+{
+    struct agent_entry *e, *tmp;
+    unsigned fenced = 0;
+
+    if (!agent->lease_bound || agent->lease_fenced || clus_mono_ms() < agent->lease_expires_ms)
+        return;
+    agent->lease_fenced = true;
+    HASH_ITER(hh, agent->by_name, e, tmp) {
+        if (clus_res_fence(e->res, "the coordinator's lease ran out (self-fence)"))
+            fenced++;
+    }
+    clus_warn("lease of %s ran out: self-fenced %u resource(s)", agent->lease_holder, fenced);
+}
+
+uint32_t agent_lease_renew(clus_agent *agent, const char *holder, uint32_t ttl_ms, uint64_t epoch,
+                           char *err, size_t errlen)
+{
+    agent_lease_check(agent);
+    if (ttl_ms == 0) {
+        agent->lease_bound = false;
+        agent->lease_fenced = false;
+        uv_timer_stop(&agent->lease_timer);
+        return CLUS_OK;
+    }
+    if (agent->lease_bound && epoch < agent->lease_epoch) {
+        snprintf(err, errlen, "lease epoch %llu is older than the current %llu",
+                 (unsigned long long)epoch, (unsigned long long)agent->lease_epoch);
+        return CLUS_E_INVALID_STATE;
+    }
+    snprintf(agent->lease_holder, sizeof(agent->lease_holder), "%s", holder);
+    agent->lease_epoch = epoch;
+    agent->lease_bound = true;
+    agent->lease_fenced = false;
+    agent->lease_expires_ms = clus_mono_ms() + ttl_ms;
+    uv_timer_start(&agent->lease_timer, lease_expired, ttl_ms, 0);
+    return CLUS_OK;
+}
+
+bool agent_lease_lost(const clus_agent *agent)
+{
+    return agent->lease_bound && (agent->lease_fenced || clus_mono_ms() >= agent->lease_expires_ms);
+}
+
+/* ------------------------------------------------------------ start */
+
+static const struct {
+    const char *name;
+    clus_startup_fn startup;
+} builtin_types[] = {
+    {"dummy", clus_dummy_type_startup},
+    {"process", clus_process_type_startup},
+    {"volume", clus_volume_type_startup},
+};
+
+static void reopen_done(void *ctx, clus_res *res, const clus_res_outcome *outcome)
+{
+    clus_agent *agent = ctx;
+
+    if (outcome->status != CLUS_OK) {
+        clus_error("resource %s: re-open after restart failed: %s (%s); it stays listed until closed",
+                   clus_res_name(res), outcome->message, clus_status_name(outcome->status));
+        (void)agent;
+    }
+}
+
+/* Re-creates one stored resource, left Offline (Open's rule), with what the
+ * store remembered: persisted state and the flags of its last Online. */
+static void reopen_one(void *arg, const Clus__V1__ResourceInfo *info)
+{
+    clus_agent *agent = arg;
+    clus_param params[CLUS_PARAMS_MAX];
+    clus_params list = {params, 0};
+    clus_res_props props = {info->pending_timeout_ms, info->looks_alive_ms, info->is_alive_ms,
+                            agent->config.call_bound_ms};
+    clus_type_view type;
+    char err[256];
+    clus_res *res;
+
+    if (clus_registry_get(agent->registry, info->type, CLUS_RESTYPE_VERSION_1,
+                          CLUS_RESTYPE_VERSION_1, &type, err, sizeof(err)) != CLUS_OK) {
+        clus_error("resource %s: not re-opened: %s", info->name, err);
+        return;
+    }
+    for (size_t i = 0; i < info->n_params && i < CLUS_PARAMS_MAX; i++)
+        params[list.count++] = (clus_param){info->params[i]->key, info->params[i]->value};
+    res = agent_create(agent, info->name, &type, &list, &props, err, sizeof(err));
+    if (res == NULL) {
+        clus_error("resource %s: not re-opened: %s", info->name, err);
+        return;
+    }
+    clus_res_open(res, CLUS_OPEN_RECOVER_MONITOR_STATE, info->persisted_state, info->online_flags,
+                  reopen_done, agent);
+}
+
+static uint32_t agent_open_store(clus_agent *agent, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+
+    if (mkdir(agent->config.state_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create the state directory %s: %s",
+                 agent->config.state_dir, strerror(errno));
+        return clus_status_from_errno(errno);
+    }
+    snprintf(path, sizeof(path), "%s/agent.db", agent->config.state_dir);
+    return clus_store_open(path, &agent->store, err, errlen);
+}
+
+static uint32_t agent_init_types(clus_agent *agent)
+{
+    agent->callbacks = (clus_monitor_callbacks){
+        .size = sizeof(clus_monitor_callbacks),
+        .log_event = cb_log_event,
+        .set_status = cb_set_status,
+        .signal_failure = cb_signal_failure,
+        .set_locked_mode = cb_set_locked_mode,
+        .loop = agent->loop,
+    };
+    agent->registry = clus_registry_new(&agent->callbacks);
+    if (agent->registry == NULL)
+        return CLUS_E_NOT_ENOUGH_MEMORY;
+    for (size_t i = 0; i < sizeof(builtin_types) / sizeof(builtin_types[0]); i++)
+        clus_registry_add(agent->registry, builtin_types[i].name, "builtin",
+                          builtin_types[i].startup, NULL);
+    if (agent->config.plugin_dir != NULL)
+        clus_registry_load_dir(agent->registry, agent->config.plugin_dir);
+    return CLUS_OK;
+}
+
+static void agent_defaults(clus_agent_config *config)
+{
+    if (config->listen_url == NULL)
+        config->listen_url = CLUS_AGENT_DEFAULT_URL;
+    if (config->call_bound_ms == 0)
+        config->call_bound_ms = 250;
+    if (config->event_history == 0)
+        config->event_history = 8192;
+}
+
+static uint64_t make_boot_id(void)
+{
+    uint64_t id = 0;
+
+    if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+        id = clus_wall_ms() ^ ((uint64_t)getpid() << 32);
+    return id ? id : 1;
+}
+
+static uint32_t agent_listen(clus_agent *agent, char *err, size_t errlen)
+{
+    clus_rpc_server_config rpc = {
+        .url = agent->config.listen_url,
+        .contexts = agent->config.contexts,
+        .slow = agent_dispatch,
+        .arg = agent,
+    };
+
+    return clus_rpc_server_start(agent->loop, &rpc, &agent->server, err, errlen);
+}
+
+uint32_t clus_agent_start(uv_loop_t *loop, const clus_agent_config *config, clus_agent **out,
+                          char *err, size_t errlen)
+{
+    clus_agent *agent = calloc(1, sizeof(*agent));
+    uint32_t status;
+
+    if (agent == NULL)
+        return CLUS_E_NOT_ENOUGH_MEMORY;
+    agent->loop = loop;
+    agent->config = *config;
+    agent_defaults(&agent->config);
+    agent->started_ms = clus_mono_ms();
+    agent->env = (clus_res_env){&agent_env_ops, agent, &agent->callbacks};
+    agent->events = clus_events_new(agent->config.event_history, make_boot_id());
+    pthread_mutex_init(&agent->post_lock, NULL);
+    uv_async_init(loop, &agent->post_wake, post_on_wake);
+    agent->post_wake.data = agent;
+    uv_timer_init(loop, &agent->lease_timer);
+    agent->lease_timer.data = agent;
+    status = agent->events ? agent_open_store(agent, err, errlen) : CLUS_E_NOT_ENOUGH_MEMORY;
+    if (status == CLUS_OK)
+        status = agent_init_types(agent);
+    if (status == CLUS_OK)
+        status = agent_listen(agent, err, errlen);
+    if (status != CLUS_OK) {
+        clus_agent_stop(agent);
+        uv_run(loop, UV_RUN_DEFAULT); /* let the handles close */
+        clus_agent_free(agent);
+        return status;
+    }
+    clus_store_each(agent->store, reopen_one, agent);
+    clus_info("listening on %s, state in %s, %u resource(s) re-opened", agent->config.listen_url,
+              agent->config.state_dir, HASH_CNT(hh, agent->by_name));
+    *out = agent;
+    return CLUS_OK;
+}
+
+static void agent_handle_closed(uv_handle_t *handle)
+{
+    clus_agent *agent = handle->data;
+
+    agent->open_handles--;
+}
+
+/* Phase 2 of stop: nothing runs on a worker any more. Answer what is
+ * parked, deliver what the types reported, stop serving, close handles. */
+static void agent_teardown(clus_agent *agent)
+{
+    struct agent_entry *e, *tmp;
+
+    while (agent->post_head != NULL && agent->jobs_in_flight == 0)
+        post_on_wake(&agent->post_wake);
+    if (agent->jobs_in_flight > 0)
+        return; /* a finished job started another: wait for it too */
+    atomic_store(&agent->torn_down, true);
+    agent_watchers_drop(agent);
+    if (agent->server != NULL)
+        clus_rpc_server_stop(agent->server);
+    agent->server = NULL;
+    HASH_ITER(hh, agent->by_name, e, tmp) {
+        struct res_slot *slot = clus_res_env_data(e->res);
+        for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
+            uv_close((uv_handle_t *)&slot->timers[i], NULL);
+    }
+    agent->open_handles = 2;
+    uv_close((uv_handle_t *)&agent->post_wake, agent_handle_closed);
+    uv_close((uv_handle_t *)&agent->lease_timer, agent_handle_closed);
+}
+
+void agent_maybe_teardown(clus_agent *agent)
+{
+    if (agent->stopping && !atomic_load(&agent->torn_down) && agent->jobs_in_flight == 0)
+        agent_teardown(agent);
+}
+
+void clus_agent_stop(clus_agent *agent)
+{
+    struct agent_entry *e, *tmp;
+
+    if (agent->stopping)
+        return;
+    agent->stopping = true;
+    clus_info("stopping: resources are left as they are");
+    uv_timer_stop(&agent->lease_timer);
+    HASH_ITER(hh, agent->by_name, e, tmp) {
+        struct res_slot *slot = clus_res_env_data(e->res);
+        for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
+            uv_timer_stop(&slot->timers[i]);
+    }
+    agent_maybe_teardown(agent);
+}
+
+void clus_agent_free(clus_agent *agent)
+{
+    struct agent_entry *e, *tmp;
+    struct agent_post *post;
+
+    if (agent == NULL)
+        return;
+    HASH_ITER(hh, agent->by_name, e, tmp) {
+        struct res_slot *slot = clus_res_env_data(e->res);
+        HASH_DELETE(hh, agent->by_name, e);
+        HASH_DELETE(hh_id, agent->by_id, e);
+        clus_res_destroy(e->res);
+        free(slot);
+        free(e);
+    }
+    while ((post = agent->post_head) != NULL) {
+        agent->post_head = post->next;
+        free(post);
+    }
+    clus_store_close(agent->store);
+    clus_events_free(agent->events);
+    clus_registry_free(agent->registry);
+    pthread_mutex_destroy(&agent->post_lock);
+    free(agent);
+}

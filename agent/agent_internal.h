@@ -1,0 +1,107 @@
+/*
+ * agent_internal.h - what agent.c and dispatch.c share. Not a public header.
+ */
+#ifndef CLUS_AGENT_INTERNAL_H
+#define CLUS_AGENT_INTERNAL_H
+
+#include "agent.h"
+#include "events.h"
+#include "registry.h"
+#include "resource.h"
+#include "rpc_server.h"
+#include "store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <uthash.h>
+
+struct agent_entry {
+    char name[129];
+    uint64_t id;
+    clus_res *res;
+    UT_hash_handle hh;    /* by name */
+    UT_hash_handle hh_id; /* by id */
+};
+
+/* A message to the loop thread: a type's report or a finished inline job. */
+enum agent_post_kind { POST_JOB_DONE, POST_STATUS, POST_FAILURE, POST_LOCKED };
+
+struct agent_post {
+    enum agent_post_kind kind;
+    clus_res_job *job;
+    uint64_t res_id;
+    uint32_t gen;
+    int state;
+    uint32_t checkpoint;
+    uint32_t status;
+    uint32_t failure_type;
+    bool locked;
+    struct agent_post *next;
+};
+
+struct agent_watcher; /* a parked Watch call (dispatch.c) */
+
+struct clus_agent {
+    uv_loop_t *loop;
+    clus_agent_config config;
+    clus_rpc_server *server;
+    clus_registry *registry;
+    clus_monitor_callbacks callbacks;
+    clus_store *store;
+    clus_events *events;
+    clus_res_env env;
+    struct agent_entry *by_name, *by_id;
+    uint64_t next_id;
+    uint64_t next_call_id;
+    uint64_t started_ms;
+
+    pthread_mutex_t post_lock; /* guards post_head/post_tail only */
+    struct agent_post *post_head, *post_tail;
+    uv_async_t post_wake;
+
+    struct agent_watcher *watchers;
+    unsigned watcher_count;
+
+    bool lease_bound;
+    bool lease_fenced;
+    uint64_t lease_expires_ms;
+    uint64_t lease_epoch;
+    char lease_holder[128];
+    uv_timer_t lease_timer;
+
+    bool stopping;
+    atomic_bool torn_down;
+    unsigned jobs_in_flight;
+    int open_handles;
+};
+
+/* agent.c */
+void agent_post(clus_agent *agent, const struct agent_post *post);
+clus_res *agent_find(clus_agent *agent, const char *name);
+clus_res *agent_find_id(clus_agent *agent, uint64_t id);
+clus_res *agent_create(clus_agent *agent, const char *name, const clus_type_view *type,
+                       const clus_params *params, const clus_res_props *props, char *err,
+                       size_t errlen);
+void agent_forget(clus_agent *agent, clus_res *res);
+void agent_lease_check(clus_agent *agent);
+bool agent_lease_lost(const clus_agent *agent);
+uint32_t agent_lease_renew(clus_agent *agent, const char *holder, uint32_t ttl_ms, uint64_t epoch,
+                           char *err, size_t errlen);
+void agent_maybe_teardown(clus_agent *agent);
+
+/* dispatch.c */
+void agent_dispatch(void *arg, clus_rpc_call *call);
+uint64_t agent_emit(clus_agent *agent, const Clus__V1__Event *ev);
+void agent_watchers_drop(clus_agent *agent);
+
+/* A ResourceInfo with its own parameter arrays (dispatch.c). */
+struct agent_info {
+    Clus__V1__ResourceInfo info;
+    Clus__V1__Param *params;
+    Clus__V1__Param **param_ptrs;
+};
+void agent_info_fill(struct agent_info *out, const clus_res *res);
+void agent_info_release(struct agent_info *info);
+
+#endif

@@ -1,0 +1,86 @@
+#include "config.h"
+#include "params.h"
+#include "status.h"
+
+#include <libfyaml.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The 1-based line of a scalar node (0 when libfyaml cannot tell). */
+static int node_line(struct fy_node *node)
+{
+    struct fy_token *token = node ? fy_node_get_scalar_token(node) : NULL;
+    const struct fy_mark *m = token ? fy_token_start_mark(token) : NULL;
+
+    return m != NULL ? m->line + 1 : 0;
+}
+
+static uint32_t file_set(clus_agent_file *out, const char *key, int line, struct fy_node *value,
+                         const char *path, char *err, size_t errlen)
+{
+    char **strings[] = {&out->listen, &out->state_dir, &out->plugin_dir, &out->log_level};
+    static const char *const string_keys[] = {"listen", "state_dir", "plugin_dir", "log_level"};
+    const char *text = fy_node_is_scalar(value) ? fy_node_get_scalar0(value) : NULL;
+
+    if (text == NULL) {
+        snprintf(err, errlen, "%s:%d: %s must be a scalar", path, line, key);
+        return CLUS_E_INVALID_PARAMETER;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(key, string_keys[i]) == 0) {
+            free(*strings[i]);
+            *strings[i] = strdup(text);
+            return *strings[i] != NULL ? CLUS_OK : CLUS_E_NOT_ENOUGH_MEMORY;
+        }
+    }
+    if (strcmp(key, "call_bound_ms") == 0 && clus_parse_u32(text, 600000, &out->call_bound_ms) &&
+        out->call_bound_ms > 0)
+        return CLUS_OK;
+    if (strcmp(key, "contexts") == 0 && clus_parse_u32(text, 4096, &out->contexts) &&
+        out->contexts > 0)
+        return CLUS_OK;
+    snprintf(err, errlen, "%s:%d: unknown key or bad value: %s: %.80s", path, line, key, text);
+    return CLUS_E_INVALID_PARAMETER;
+}
+
+uint32_t clus_agent_file_load(const char *path, clus_agent_file *out, char *err, size_t errlen)
+{
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
+    struct fy_document *doc = fy_document_build_from_file(&cfg, path);
+    struct fy_node *root;
+    struct fy_node_pair *pair;
+    void *iter = NULL;
+    uint32_t status = CLUS_OK;
+
+    memset(out, 0, sizeof(*out));
+    if (doc == NULL) {
+        snprintf(err, errlen, "%s: cannot read it as YAML", path);
+        return CLUS_E_INVALID_PARAMETER;
+    }
+    root = fy_document_root(doc);
+    if (root != NULL && !fy_node_is_mapping(root)) {
+        snprintf(err, errlen, "%s:1: the top level must be a mapping", path);
+        status = CLUS_E_INVALID_PARAMETER;
+    }
+    while (status == CLUS_OK && root != NULL &&
+           (pair = fy_node_mapping_iterate(root, &iter)) != NULL) {
+        struct fy_node *key = fy_node_pair_key(pair);
+        const char *k = key && fy_node_is_scalar(key) ? fy_node_get_scalar0(key) : "";
+        status = file_set(out, k ? k : "", node_line(key), fy_node_pair_value(pair), path, err,
+                          errlen);
+    }
+    fy_document_destroy(doc);
+    if (status != CLUS_OK)
+        clus_agent_file_free(out);
+    return status;
+}
+
+void clus_agent_file_free(clus_agent_file *file)
+{
+    free(file->listen);
+    free(file->state_dir);
+    free(file->plugin_dir);
+    free(file->log_level);
+    memset(file, 0, sizeof(*file));
+}

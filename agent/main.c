@@ -1,0 +1,177 @@
+/*
+ * clus-agent - the per-node Resource Monitor. Options, signals, the loop;
+ * everything else is in libclus-agent (agent.h).
+ */
+#include "agent.h"
+#include "config.h"
+#include "log.h"
+#include "params.h"
+#include "status.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clus-agent --state-dir DIR [--listen URL] [--config FILE]\n"
+            "                  [--plugin-dir DIR] [--call-bound-ms MS] [--contexts N]\n"
+            "                  [--log-level debug|info|warn|error]\n"
+            "\n"
+            "Serves every resource entry point over nng (default listen %s).\n"
+            "SIGTERM/SIGINT stop the agent and leave resources as they are.\n",
+            CLUS_AGENT_DEFAULT_URL);
+}
+
+struct agent_main {
+    clus_agent *agent;
+    uv_signal_t sigterm, sigint;
+};
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    struct agent_main *m = handle->data;
+
+    clus_info("signal %d: stopping", signum);
+    uv_signal_stop(&m->sigterm);
+    uv_signal_stop(&m->sigint);
+    uv_close((uv_handle_t *)&m->sigterm, NULL);
+    uv_close((uv_handle_t *)&m->sigint, NULL);
+    clus_agent_stop(m->agent);
+}
+
+static int parse_args(int argc, char **argv, clus_agent_file *f, const char **config_path)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},     {"state-dir", required_argument, NULL, 's'},
+        {"config", required_argument, NULL, 'c'},     {"plugin-dir", required_argument, NULL, 'p'},
+        {"call-bound-ms", required_argument, NULL, 'b'}, {"contexts", required_argument, NULL, 'n'},
+        {"log-level", required_argument, NULL, 'v'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    char **slot[] = {['l'] = &f->listen, ['s'] = &f->state_dir, ['p'] = &f->plugin_dir,
+                     ['v'] = &f->log_level};
+    int c;
+
+    while ((c = getopt_long(argc, argv, "l:s:c:p:b:n:v:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            *config_path = optarg;
+            break;
+        case 'b':
+            if (!clus_parse_u32(optarg, 600000, &f->call_bound_ms) || f->call_bound_ms == 0)
+                return fprintf(stderr, "clus-agent: bad --call-bound-ms %s\n", optarg), 2;
+            break;
+        case 'n':
+            if (!clus_parse_u32(optarg, 4096, &f->contexts) || f->contexts == 0)
+                return fprintf(stderr, "clus-agent: bad --contexts %s\n", optarg), 2;
+            break;
+        case 'l':
+        case 's':
+        case 'p':
+        case 'v':
+            free(*slot[c]);
+            *slot[c] = strdup(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "clus-agent: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    return 0;
+}
+
+/* Options win over the file: fills the gaps of args from file. */
+static void merge(clus_agent_file *args, clus_agent_file *file)
+{
+    char **a[] = {&args->listen, &args->state_dir, &args->plugin_dir, &args->log_level};
+    char **b[] = {&file->listen, &file->state_dir, &file->plugin_dir, &file->log_level};
+
+    for (int i = 0; i < 4; i++) {
+        if (*a[i] == NULL) {
+            *a[i] = *b[i];
+            *b[i] = NULL;
+        }
+    }
+    if (args->call_bound_ms == 0)
+        args->call_bound_ms = file->call_bound_ms;
+    if (args->contexts == 0)
+        args->contexts = file->contexts;
+}
+
+static int run(clus_agent_file *f)
+{
+    clus_agent_config config = {.listen_url = f->listen,
+                                .state_dir = f->state_dir,
+                                .plugin_dir = f->plugin_dir,
+                                .contexts = f->contexts,
+                                .call_bound_ms = f->call_bound_ms};
+    struct agent_main m = {0};
+    uv_loop_t *loop = uv_default_loop();
+    char err[512] = "";
+    uint32_t status = clus_agent_start(loop, &config, &m.agent, err, sizeof(err));
+
+    if (status != CLUS_OK) {
+        clus_error("cannot start: %s (%s)", err, clus_status_name(status));
+        return 1;
+    }
+    uv_signal_init(loop, &m.sigterm);
+    uv_signal_init(loop, &m.sigint);
+    m.sigterm.data = m.sigint.data = &m;
+    uv_signal_start(&m.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&m.sigint, on_signal, SIGINT);
+    uv_run(loop, UV_RUN_DEFAULT);
+    clus_agent_free(m.agent);
+    uv_loop_close(loop);
+    clus_info("stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    clus_agent_file args = {0}, file = {0};
+    const char *config_path = NULL;
+    char err[512];
+    int rc = parse_args(argc, argv, &args, &config_path), level;
+
+    if (rc == 1) { /* --help */
+        clus_agent_file_free(&args);
+        return 0;
+    }
+    if (rc == 0 && config_path != NULL &&
+        clus_agent_file_load(config_path, &file, err, sizeof(err)) != CLUS_OK) {
+        fprintf(stderr, "clus-agent: %s\n", err);
+        rc = 2;
+    }
+    merge(&args, &file);
+    if (rc == 0 && args.state_dir == NULL) {
+        fprintf(stderr, "clus-agent: --state-dir is required\n");
+        usage(stderr);
+        rc = 2;
+    }
+    level = args.log_level ? clus_log_level_parse(args.log_level) : CLUS_LOG_LEVEL_INFO;
+    if (rc == 0 && level < 0) {
+        fprintf(stderr, "clus-agent: unknown log level %s\n", args.log_level);
+        rc = 2;
+    }
+    if (rc == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        /* Blocking types (volume, process) share libuv's pool with nothing
+         * else; give it room for slow mounts and stop timeouts. */
+        setenv("UV_THREADPOOL_SIZE", "16", 0);
+        clus_log_init("clus-agent", (enum clus_log_level)level);
+        rc = run(&args);
+    }
+    clus_agent_file_free(&args);
+    clus_agent_file_free(&file);
+    return rc;
+}

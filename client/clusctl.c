@@ -1,0 +1,7 @@
+/* clusctl - see cli.h. */
+#include "cli.h"
+
+int main(int argc, char **argv)
+{
+    return cli_main(argc, argv);
+}

@@ -1,0 +1,39 @@
+/*
+ * rpc_client.h - a REQ socket that sends one clus.v1.Request and waits for
+ * its Response. Thread-safe: every call uses its own nng context, so many
+ * threads may call at once over one connection.
+ */
+#ifndef CLUS_RPC_CLIENT_H
+#define CLUS_RPC_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clus/v1/clus.pb-c.h"
+
+typedef struct clus_rpc_client clus_rpc_client;
+
+/* Connects to url. With wait_connect the first connection must succeed now
+ * (a clear error when nobody listens: 5051); without it nng keeps dialling
+ * in the background and calls time out until a peer is there. */
+uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_client **out,
+                              char *err, size_t errlen);
+
+void clus_rpc_client_close(clus_rpc_client *client);
+
+/* Sends req (request_id is set here) and waits up to timeout_ms for the
+ * reply. Returns 0 with *resp set (free it with
+ * clus__v1__response__free_unpacked) - the call's own status is in it - or a
+ * transport error: 1460 no reply in time, 5051 unreachable, 87 the peer sent
+ * something that is not a Response. */
+uint32_t clus_rpc_client_call(clus_rpc_client *client, Clus__V1__Request *req,
+                              Clus__V1__Response **resp, uint32_t timeout_ms, char *err,
+                              size_t errlen);
+
+/* Sends raw bytes as one frame and waits for raw bytes back (tests and fuzz
+ * drivers that speak garbage). *reply is malloc'ed. */
+uint32_t clus_rpc_client_call_raw(clus_rpc_client *client, const void *frame, size_t len,
+                                  void **reply, size_t *reply_len, uint32_t timeout_ms);
+
+#endif

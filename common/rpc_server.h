@@ -1,0 +1,62 @@
+/*
+ * rpc_server.h - an nng REP server whose requests end up on a libuv loop.
+ *
+ * The server opens `contexts` nng contexts on one REP socket, so one slow
+ * call never blocks the others. Each request is decoded on the nng thread
+ * that received it (a frame that does not decode, or names no call, is
+ * answered there with 87 / 1). Then:
+ *   - fast(arg, call) runs on that nng thread; it may answer at once (calls
+ *     that only read a snapshot) and returns true, or returns false;
+ *   - otherwise the call is handed to the loop thread (one hop: a locked
+ *     queue and uv_async_send) and slow(arg, call) runs there.
+ * Whoever holds a call answers it exactly once with clus_rpc_reply(), from
+ * any thread, now or later (long polls park calls). Until then the call's
+ * context serves nothing else.
+ */
+#ifndef CLUS_RPC_SERVER_H
+#define CLUS_RPC_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "clus/v1/clus.pb-c.h"
+
+typedef struct clus_rpc_server clus_rpc_server;
+typedef struct clus_rpc_call clus_rpc_call;
+
+typedef bool (*clus_rpc_fast_fn)(void *arg, clus_rpc_call *call);
+typedef void (*clus_rpc_slow_fn)(void *arg, clus_rpc_call *call);
+
+typedef struct clus_rpc_server_config {
+    const char *url;          /* tcp://127.0.0.1:7700, ipc://..., tls+tcp://... */
+    unsigned contexts;        /* concurrent calls (default 128) */
+    size_t max_message;       /* larger frames are dropped by nng (default 4 MiB) */
+    clus_rpc_fast_fn fast;    /* may be NULL */
+    clus_rpc_slow_fn slow;    /* required */
+    void *arg;
+} clus_rpc_server_config;
+
+/* Listens and starts receiving. On failure returns a Win32 code and writes
+ * why into err. Call on the loop thread. */
+uint32_t clus_rpc_server_start(uv_loop_t *loop, const clus_rpc_server_config *config,
+                               clus_rpc_server **out, char *err, size_t errlen);
+
+/* Closes the socket, waits for nng's callbacks to finish and frees the
+ * server. Calls not yet answered are dropped: answer or forget parked calls
+ * first. Call on the loop thread. */
+void clus_rpc_server_stop(clus_rpc_server *server);
+
+/* The decoded request; owned by the call, valid until the reply. */
+const Clus__V1__Request *clus_rpc_call_request(const clus_rpc_call *call);
+
+/* Answers the call: copies request_id into resp, encodes and sends it. resp
+ * stays the caller's. After this the call must not be touched. */
+void clus_rpc_reply(clus_rpc_call *call, Clus__V1__Response *resp);
+
+/* Answers with only a status and a message. */
+void clus_rpc_reply_status(clus_rpc_call *call, uint32_t status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
