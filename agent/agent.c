@@ -134,7 +134,6 @@ static void slot_handle_closed(uv_handle_t *handle)
         free(slot);
 }
 
-
 static bool slot_unchanged(const struct res_slot *slot, const clus_res_view *v)
 {
     return slot->stored && slot->stored_state == v->persisted_state &&
@@ -283,11 +282,11 @@ static uint32_t cb_set_status(clus_resource *handle, int state, uint32_t checkpo
     if (gen == 0)
         return CLUS_EXIT_TERMINATE;
     agent_post(callback_agent(handle), &(struct agent_post){.kind = POST_STATUS,
-                                                             .res_id = clus_res_id(res),
-                                                             .gen = gen,
-                                                             .state = state,
-                                                             .checkpoint = checkpoint,
-                                                             .status = status});
+                                                            .res_id = clus_res_id(res),
+                                                            .gen = gen,
+                                                            .state = state,
+                                                            .checkpoint = checkpoint,
+                                                            .status = status});
     return CLUS_EXIT_CONTINUE;
 }
 
@@ -296,9 +295,9 @@ static uint32_t cb_signal_failure(clus_resource *handle, uint32_t failure_type, 
     clus_res *res = clus_res_from_handle(handle);
 
     agent_post(callback_agent(handle), &(struct agent_post){.kind = POST_FAILURE,
-                                                             .res_id = clus_res_id(res),
-                                                             .failure_type = failure_type,
-                                                             .status = code});
+                                                            .res_id = clus_res_id(res),
+                                                            .failure_type = failure_type,
+                                                            .status = code});
     return CLUS_OK;
 }
 
@@ -306,9 +305,9 @@ static void cb_set_locked_mode(clus_resource *handle, bool locked, uint32_t reas
 {
     clus_res *res = clus_res_from_handle(handle);
 
-    agent_post(callback_agent(handle),
-               &(struct agent_post){.kind = POST_LOCKED, .res_id = clus_res_id(res),
-                                    .locked = locked});
+    agent_post(
+        callback_agent(handle),
+        &(struct agent_post){.kind = POST_LOCKED, .res_id = clus_res_id(res), .locked = locked});
 }
 
 /* ------------------------------------------------------------ table */
@@ -417,7 +416,8 @@ void agent_lease_check(clus_agent *agent)
     if (!agent->lease_bound || agent->lease_fenced || clus_mono_ms() < agent->lease_expires_ms)
         return;
     agent->lease_fenced = true;
-    HASH_ITER(hh, agent->by_name, e, tmp) {
+    HASH_ITER(hh, agent->by_name, e, tmp)
+    {
         if (clus_res_fence(e->res, "the coordinator's lease ran out (self-fence)"))
             fenced++;
     }
@@ -469,8 +469,9 @@ static void reopen_done(void *ctx, clus_res *res, const clus_res_outcome *outcom
     clus_agent *agent = ctx;
 
     if (outcome->status != CLUS_OK) {
-        clus_error("resource %s: re-open after restart failed: %s (%s); it stays listed until closed",
-                   clus_res_name(res), outcome->message, clus_status_name(outcome->status));
+        clus_error(
+            "resource %s: re-open after restart failed: %s (%s); it stays listed until closed",
+            clus_res_name(res), outcome->message, clus_status_name(outcome->status));
         (void)agent;
     }
 }
@@ -509,8 +510,8 @@ static uint32_t agent_open_store(clus_agent *agent, char *err, size_t errlen)
     char path[PATH_MAX];
 
     if (mkdir(agent->config.state_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create the state directory %s: %s",
-                 agent->config.state_dir, strerror(errno));
+        snprintf(err, errlen, "cannot create the state directory %s: %s", agent->config.state_dir,
+                 strerror(errno));
         return clus_status_from_errno(errno);
     }
     snprintf(path, sizeof(path), "%s/agent.db", agent->config.state_dir);
@@ -628,7 +629,8 @@ static void agent_teardown(clus_agent *agent)
     if (agent->server != NULL)
         clus_rpc_server_stop(agent->server);
     agent->server = NULL;
-    HASH_ITER(hh, agent->by_name, e, tmp) {
+    HASH_ITER(hh, agent->by_name, e, tmp)
+    {
         struct res_slot *slot = clus_res_env_data(e->res);
         for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
             uv_close((uv_handle_t *)&slot->timers[i], NULL);
@@ -653,7 +655,8 @@ void clus_agent_stop(clus_agent *agent)
     agent->stopping = true;
     clus_info("stopping: resources are left as they are");
     uv_timer_stop(&agent->lease_timer);
-    HASH_ITER(hh, agent->by_name, e, tmp) {
+    HASH_ITER(hh, agent->by_name, e, tmp)
+    {
         struct res_slot *slot = clus_res_env_data(e->res);
         for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
             uv_timer_stop(&slot->timers[i]);
@@ -668,7 +671,8 @@ void clus_agent_free(clus_agent *agent)
 
     if (agent == NULL)
         return;
-    HASH_ITER(hh, agent->by_name, e, tmp) {
+    HASH_ITER(hh, agent->by_name, e, tmp)
+    {
         struct res_slot *slot = clus_res_env_data(e->res);
         HASH_DELETE(hh, agent->by_name, e);
         HASH_DELETE(hh_id, agent->by_id, e);

@@ -67,8 +67,8 @@ uint32_t clus_agent_file_load(const char *path, clus_agent_file *out, char *err,
            (pair = fy_node_mapping_iterate(root, &iter)) != NULL) {
         struct fy_node *key = fy_node_pair_key(pair);
         const char *k = key && fy_node_is_scalar(key) ? fy_node_get_scalar0(key) : "";
-        status = file_set(out, k ? k : "", node_line(key), fy_node_pair_value(pair), path, err,
-                          errlen);
+        status =
+            file_set(out, k ? k : "", node_line(key), fy_node_pair_value(pair), path, err, errlen);
     }
     fy_document_destroy(doc);
     if (status != CLUS_OK)

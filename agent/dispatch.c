@@ -21,17 +21,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WATCH_MAX_EVENTS 1024
+#define WATCH_MAX_EVENTS     1024
 #define WATCH_DEFAULT_EVENTS 256
-#define WATCH_MAX_WAIT_MS 60000
+#define WATCH_MAX_WAIT_MS    60000
 
 struct reply_ctx {
     clus_agent *agent;
     clus_rpc_call *call;
-    bool close;         /* the reply of Close: forget the resource */
-    bool health;        /* the reply carries a HealthResult */
-    bool control;       /* the reply carries a ControlResult */
-    uint64_t begin_id;  /* Begin* calls: answered already, the result is an event */
+    bool close;        /* the reply of Close: forget the resource */
+    bool health;       /* the reply carries a HealthResult */
+    bool control;      /* the reply carries a ControlResult */
+    uint64_t begin_id; /* Begin* calls: answered already, the result is an event */
 };
 
 struct agent_watcher {
@@ -111,8 +111,7 @@ static void reply_resource(clus_rpc_call *call, uint32_t status, const char *mes
 /* Control output: raw bytes and properties, as a ControlResult. The
  * parameter arrays are the caller's (freed after packing). */
 static Clus__V1__ControlResult *control_result(Clus__V1__ControlResult *cr,
-                                               const clus_res_outcome *o,
-                                               Clus__V1__Param *params,
+                                               const clus_res_outcome *o, Clus__V1__Param *params,
                                                Clus__V1__Param **ptrs)
 {
     clus__v1__control_result__init(cr);
@@ -405,15 +404,14 @@ static void handle_online(clus_agent *agent, clus_rpc_call *call, const Clus__V1
     clus_res_online(res, c->flags, c->in_buffer.data, c->in_buffer.len, on_done, ctx);
 }
 
-static void handle_offline(clus_agent *agent, clus_rpc_call *call,
-                           const Clus__V1__OfflineCall *c, bool v2)
+static void handle_offline(clus_agent *agent, clus_rpc_call *call, const Clus__V1__OfflineCall *c,
+                           bool v2)
 {
     clus_res *res;
     struct reply_ctx *ctx;
     const char *dest = c->destination_node ? c->destination_node : "";
 
-    if (!flags_ok(call, c->flags, v2 ? CLUS_OFFLINE_VALID_FLAGS : 0,
-                  v2 ? "OfflineV2" : "Offline"))
+    if (!flags_ok(call, c->flags, v2 ? CLUS_OFFLINE_VALID_FLAGS : 0, v2 ? "OfflineV2" : "Offline"))
         return;
     if (*dest != '\0' && (!v2 || !clus_name_valid(dest))) {
         clus_rpc_reply_status(call, CLUS_E_INVALID_PARAMETER,
@@ -434,8 +432,8 @@ static void handle_offline(clus_agent *agent, clus_rpc_call *call,
 
 typedef void (*res_call_fn)(clus_res *res, clus_res_done_fn done, void *ctx);
 
-static void handle_simple(clus_agent *agent, clus_rpc_call *call, const char *name,
-                          res_call_fn fn, bool health)
+static void handle_simple(clus_agent *agent, clus_rpc_call *call, const char *name, res_call_fn fn,
+                          bool health)
 {
     clus_res *res = lookup(agent, call, name);
     struct reply_ctx *ctx = res ? reply_ctx_new(agent, call) : NULL;
@@ -446,8 +444,7 @@ static void handle_simple(clus_agent *agent, clus_rpc_call *call, const char *na
     fn(res, on_done, ctx);
 }
 
-static void handle_is_alive(clus_agent *agent, clus_rpc_call *call,
-                            const Clus__V1__IsAliveCall *c)
+static void handle_is_alive(clus_agent *agent, clus_rpc_call *call, const Clus__V1__IsAliveCall *c)
 {
     clus_res *res;
     clus_res_view v;
@@ -511,11 +508,11 @@ static bool control_request(clus_rpc_call *call, const Clus__V1__ControlCall *c,
     }
     *list = (clus_params){props, c->n_properties};
     *ctl = (clus_control){.code = c->control_code,
-                         .in_buffer = c->in_buffer.data,
-                         .in_size = c->in_buffer.len,
-                         .properties = list,
-                         .user = as_user ? c->user : NULL,
-                         .out_size = c->out_buffer_size};
+                          .in_buffer = c->in_buffer.data,
+                          .in_size = c->in_buffer.len,
+                          .properties = list,
+                          .user = as_user ? c->user : NULL,
+                          .out_size = c->out_buffer_size};
     return true;
 }
 
@@ -629,8 +626,11 @@ static void type_call_done(uv_work_t *work, int status)
 {
     struct type_call *tc = work->data;
     clus_params props = {tc->props, tc->count};
-    clus_res_outcome o = {.status = tc->status, .props = &props, .out = tc->ctl.out,
-                          .out_len = tc->returned, .message = ""};
+    clus_res_outcome o = {.status = tc->status,
+                          .props = &props,
+                          .out = tc->ctl.out,
+                          .out_len = tc->returned,
+                          .message = ""};
 
     if (tc->status == CLUS_E_INVALID_FUNCTION) {
         type_call_default(tc);
@@ -807,7 +807,8 @@ static void handle_status(clus_agent *agent, clus_rpc_call *call)
         clus_rpc_reply_status(call, CLUS_E_NOT_ENOUGH_MEMORY, "out of memory");
         return;
     }
-    HASH_ITER(hh, agent->by_name, e, tmp) {
+    HASH_ITER(hh, agent->by_name, e, tmp)
+    {
         agent_info_fill(&infos[i], e->res);
         ptrs[i] = &infos[i].info;
         i++;
@@ -853,8 +854,8 @@ static void handle_lease(clus_agent *agent, clus_rpc_call *call, const Clus__V1_
                               "a lease needs a holder (1-127 bytes) and ttl_ms in 100..600000");
         return;
     }
-    resp.status = agent_lease_renew(agent, c->holder ? c->holder : "", c->ttl_ms, c->epoch, err,
-                                    sizeof(err));
+    resp.status =
+        agent_lease_renew(agent, c->holder ? c->holder : "", c->ttl_ms, c->epoch, err, sizeof(err));
     resp.message = err;
     lr.granted = resp.status == CLUS_OK && c->ttl_ms != 0;
     lr.remaining_ms = lr.granted ? c->ttl_ms : 0;
@@ -874,8 +875,8 @@ static void reply_events(clus_agent *agent, clus_rpc_call *call, uint64_t after,
     Clus__V1__EventBatch batch = CLUS__V1__EVENT_BATCH__INIT;
     Clus__V1__Event *events[WATCH_MAX_EVENTS];
     bool gap = false;
-    size_t n = boot_changed ? 0
-                            : clus_events_collect(agent->events, after, resource, events, max, &gap);
+    size_t n =
+        boot_changed ? 0 : clus_events_collect(agent->events, after, resource, events, max, &gap);
 
     batch.events = events;
     batch.n_events = n;

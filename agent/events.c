@@ -85,8 +85,8 @@ uint64_t clus_events_boot_id(const clus_events *events)
 size_t clus_events_collect(const clus_events *events, uint64_t after, const char *resource,
                            Clus__V1__Event **out, size_t max, bool *gap)
 {
-    uint64_t oldest = events->last_seq > events->capacity ? events->last_seq - events->capacity + 1
-                                                          : 1;
+    uint64_t oldest =
+        events->last_seq > events->capacity ? events->last_seq - events->capacity + 1 : 1;
     uint64_t seq = after + 1 > oldest ? after + 1 : oldest;
     size_t n = 0;
 

@@ -45,14 +45,17 @@ static void on_signal(uv_signal_t *handle, int signum)
 
 static int parse_args(int argc, char **argv, clus_agent_file *f, const char **config_path)
 {
-    static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'},     {"state-dir", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},     {"plugin-dir", required_argument, NULL, 'p'},
-        {"call-bound-ms", required_argument, NULL, 'b'}, {"contexts", required_argument, NULL, 'n'},
-        {"log-level", required_argument, NULL, 'v'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    char **slot[] = {['l'] = &f->listen, ['s'] = &f->state_dir, ['p'] = &f->plugin_dir,
-                     ['v'] = &f->log_level};
+    static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
+                                         {"state-dir", required_argument, NULL, 's'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"plugin-dir", required_argument, NULL, 'p'},
+                                         {"call-bound-ms", required_argument, NULL, 'b'},
+                                         {"contexts", required_argument, NULL, 'n'},
+                                         {"log-level", required_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    char **slot[] = {
+        ['l'] = &f->listen, ['s'] = &f->state_dir, ['p'] = &f->plugin_dir, ['v'] = &f->log_level};
     int c;
 
     while ((c = getopt_long(argc, argv, "l:s:c:p:b:n:v:h", opts, NULL)) != -1) {

@@ -152,8 +152,8 @@ void clus_registry_at(const clus_registry *registry, size_t i, clus_type_view *v
     view->loop_native = e->ops != NULL && (e->ops->flags & CLUS_RESTYPE_F_LOOP);
 }
 
-static uint32_t plugin_path_check(const char *plugin_dir, const char *path, char *real,
-                                  char *err, size_t errlen)
+static uint32_t plugin_path_check(const char *plugin_dir, const char *path, char *real, char *err,
+                                  size_t errlen)
 {
     char dir[PATH_MAX];
     size_t len;

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OP_NONE (-1)
+#define OP_NONE             (-1)
 #define CONTROL_OUT_DEFAULT (64u * 1024u)
 #define CONTROL_OUT_MAX     (4u * 1024u * 1024u)
 
@@ -37,17 +37,17 @@ struct clus_res_job {
     char *destination;
     void *in;
     size_t in_len;
-    clus_control ctl;      /* CONTROL: request (own copies) and output */
+    clus_control ctl; /* CONTROL: request (own copies) and output */
     clus_param *ctl_props;
     clus_params ctl_props_view;
     char *ctl_user;
     size_t ctl_returned;
     clus_param *out_props; /* CONTROL: what the type added */
     size_t out_count, out_cap;
-    int final_state;       /* TERMINATE: state it leaves */
+    int final_state; /* TERMINATE: state it leaves */
     uint32_t final_status;
     char *final_message;
-    uint32_t status;       /* result */
+    uint32_t status; /* result */
     bool alive;
     bool event_handle;
     clus_res_job *next;
@@ -87,7 +87,7 @@ struct clus_res {
     int op;                   /* CLUS_JOB_ONLINE / CLUS_JOB_OFFLINE / OP_NONE */
     clus_res_done_fn op_done; /* the caller of the operation, until answered */
     void *op_ctx;
-    clus_res_job *deferred;   /* an Offline with QUEUE_ENABLED, waiting for op */
+    clus_res_job *deferred; /* an Offline with QUEUE_ENABLED, waiting for op */
 
     clus_res_job *running;
     unsigned overtaking;
@@ -103,12 +103,10 @@ static void fail_now(clus_res *res, uint32_t status, const char *fmt, ...)
 /* ------------------------------------------------------------ basics */
 
 uint32_t clus_res_props_take(const clus_params *params, clus_res_props *props,
-                             clus_param *type_params, size_t *type_count, char *err,
-                             size_t errlen)
+                             clus_param *type_params, size_t *type_count, char *err, size_t errlen)
 {
     static const char *const keys[] = {"pending_timeout_ms", "looks_alive_ms", "is_alive_ms"};
-    uint32_t *slots[] = {&props->pending_timeout_ms, &props->looks_alive_ms,
-                         &props->is_alive_ms};
+    uint32_t *slots[] = {&props->pending_timeout_ms, &props->looks_alive_ms, &props->is_alive_ms};
     size_t n = 0;
 
     for (size_t i = 0; i < params->count; i++) {
@@ -122,8 +120,8 @@ uint32_t clus_res_props_take(const clus_params *params, clus_res_props *props,
         }
         if (!clus_parse_u32(p->value, UINT32_MAX, slots[k]) ||
             *slots[k] < CLUS_RES_MIN_INTERVAL_MS) {
-            snprintf(err, errlen, "%s must be a number of milliseconds >= %u, not '%.40s'",
-                     keys[k], CLUS_RES_MIN_INTERVAL_MS, p->value);
+            snprintf(err, errlen, "%s must be a number of milliseconds >= %u, not '%.40s'", keys[k],
+                     CLUS_RES_MIN_INTERVAL_MS, p->value);
             return CLUS_E_INVALID_PARAMETER;
         }
     }
@@ -433,17 +431,22 @@ static void op_complete(clus_res *res, int final_state, uint32_t status, const c
 static void terminate_now(clus_res *res, int final_state, uint32_t status, const char *message,
                           clus_res_done_fn done, void *ctx)
 {
+    clus_res_done_fn op_done = res->op_done;
+    void *op_ctx = res->op_ctx;
     clus_res_job *job;
 
     res->gen++;
-    op_answer(res, status == CLUS_OK ? CLUS_E_OPERATION_ABORTED : status, message);
-    op_end(res);
+    res->op_done = NULL;
+    timer_stop(res, CLUS_RES_TIMER_BOUND);
     res->checkpoint = 0;
+    /* State first, so that every answer below already shows it. */
     if (res->state != final_state || status != CLUS_OK)
         set_state(res, final_state, status, message);
+    answer(op_done, op_ctx, res, status == CLUS_OK ? CLUS_E_OPERATION_ABORTED : status, message);
     job = job_new(res, CLUS_JOB_TERMINATE, done, ctx);
     if (job != NULL)
         job_run(res, job);
+    op_end(res); /* a queued Offline waits for the terminate */
 }
 
 static void fail_now(clus_res *res, uint32_t status, const char *fmt, ...)
@@ -582,8 +585,8 @@ void clus_res_is_alive(clus_res *res, clus_res_done_fn done, void *ctx)
 /* A poll is skipped (not queued) while other work runs: the next tick comes. */
 static void health_poll(clus_res *res, enum clus_res_job_kind kind, enum clus_res_timer timer)
 {
-    uint32_t every = kind == CLUS_JOB_LOOKS_ALIVE ? res->props.looks_alive_ms
-                                                  : res->props.is_alive_ms;
+    uint32_t every =
+        kind == CLUS_JOB_LOOKS_ALIVE ? res->props.looks_alive_ms : res->props.is_alive_ms;
 
     if (res->state != CLUS_STATE_ONLINE)
         return;
@@ -638,8 +641,7 @@ static uint32_t control_default(clus_res *res, clus_res_job *job)
         control_add_property(&job->ctl, "type", res->type_name);
         return CLUS_OK;
     case CLUSCTL_RESOURCE_GET_CHARACTERISTICS:
-        control_add_property(&job->ctl, "characteristics",
-                             res->ops->arbitrate != NULL ? "1" : "0");
+        control_add_property(&job->ctl, "characteristics", res->ops->arbitrate != NULL ? "1" : "0");
         return CLUS_OK;
     case CLUSCTL_RESOURCE_GET_FLAGS:
         control_add_property(&job->ctl, "flags", "0");
@@ -807,8 +809,8 @@ void clus_res_job_finish(clus_res_job *job)
             terminate_finished(res, job);
         else {
             res->overtaking--;
-            terminate_now(res, CLUS_STATE_OFFLINE, CLUS_E_OPERATION_ABORTED,
-                          "cancelled", NULL, NULL);
+            terminate_now(res, CLUS_STATE_OFFLINE, CLUS_E_OPERATION_ABORTED, "cancelled", NULL,
+                          NULL);
         }
     } else {
         res->running = NULL;
@@ -995,6 +997,9 @@ void clus_res_offline(clus_res *res, uint32_t flags, const char *destination, co
             return;
         }
         res->deferred = job; /* runs when the pending operation ends */
+        job->done = NULL;
+        answer(done, ctx, res, CLUS_E_IO_PENDING,
+               "queued: runs when the pending operation ends (QUEUE_ENABLED)");
         return;
     }
     res_submit(res, job, false);
@@ -1025,8 +1030,7 @@ void clus_res_cancel(clus_res *res, uint32_t flags, clus_res_done_fn done, void 
         return;
     }
     if (res->ops->cancel == NULL) {
-        terminate_now(res, CLUS_STATE_OFFLINE, CLUS_E_OPERATION_ABORTED, "cancelled", NULL,
-                      NULL);
+        terminate_now(res, CLUS_STATE_OFFLINE, CLUS_E_OPERATION_ABORTED, "cancelled", NULL, NULL);
         answer(done, ctx, res, CLUS_OK, "cancelled (terminated)");
         return;
     }
@@ -1093,8 +1097,8 @@ void clus_res_timer_fired(clus_res *res, enum clus_res_timer timer)
         break;
     case CLUS_RES_TIMER_BOUND:
         if (res->op_done != NULL)
-            op_answer(res, CLUS_E_IO_PENDING, res->op == CLUS_JOB_ONLINE ? "online pending"
-                                                                          : "offline pending");
+            op_answer(res, CLUS_E_IO_PENDING,
+                      res->op == CLUS_JOB_ONLINE ? "online pending" : "offline pending");
         break;
     case CLUS_RES_TIMER_LOOKS_ALIVE:
         health_poll(res, CLUS_JOB_LOOKS_ALIVE, timer);

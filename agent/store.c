@@ -33,8 +33,7 @@ uint32_t clus_store_open(const char *path, clus_store **out, char *err, size_t e
                            &store->put, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(store->db, "DELETE FROM resource WHERE name = ?1", -1, &store->del,
                            NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "state store %s: %s", path,
-                 msg ? msg : sqlite3_errmsg(store->db));
+        snprintf(err, errlen, "state store %s: %s", path, msg ? msg : sqlite3_errmsg(store->db));
         sqlite3_free(msg);
         clus_store_close(store);
         return CLUS_E_ACCESS_DENIED;

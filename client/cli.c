@@ -70,8 +70,8 @@ static void print_text(const clus_reply *r)
         printf("\n");
     }
     if (r->status != CLUS_OK || *r->message != '\0')
-        printf("%s (%u)%s%s\n", clus_status_name(r->status), r->status,
-               *r->message ? ": " : "", r->message);
+        printf("%s (%u)%s%s\n", clus_status_name(r->status), r->status, *r->message ? ": " : "",
+               r->message);
 }
 
 int cli_print(const cli_ctx *ctx, const clus_reply *r, bool pending_ok)
@@ -112,9 +112,27 @@ int cli_usage_error(const cli_ctx *ctx, const char *fmt, const char *arg)
 /* ------------------------------------------------------------ options */
 
 enum {
-    OPT_WAIT = 1000, OPT_TIMEOUT, OPT_FLAGS, OPT_TYPE, OPT_PARAM, OPT_V1, OPT_DEST, OPT_CACHED,
-    OPT_BEGIN, OPT_USER, OPT_PROP, OPT_AFTER, OPT_COUNT, OPT_RESOURCE, OPT_HELP, OPT_MIN,
-    OPT_MAX, OPT_TTL, OPT_EPOCH, OPT_EX, OPT_IN,
+    OPT_WAIT = 1000,
+    OPT_TIMEOUT,
+    OPT_FLAGS,
+    OPT_TYPE,
+    OPT_PARAM,
+    OPT_V1,
+    OPT_DEST,
+    OPT_CACHED,
+    OPT_BEGIN,
+    OPT_USER,
+    OPT_PROP,
+    OPT_AFTER,
+    OPT_COUNT,
+    OPT_RESOURCE,
+    OPT_HELP,
+    OPT_MIN,
+    OPT_MAX,
+    OPT_TTL,
+    OPT_EPOCH,
+    OPT_EX,
+    OPT_IN,
 };
 
 struct cmd_opts {
@@ -126,18 +144,28 @@ struct cmd_opts {
     size_t nkv;
 };
 
-static const struct option cmd_long_opts[] = {
-    {"wait", no_argument, NULL, OPT_WAIT},           {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"flags", required_argument, NULL, OPT_FLAGS},   {"type", required_argument, NULL, OPT_TYPE},
-    {"param", required_argument, NULL, OPT_PARAM},   {"v1", no_argument, NULL, OPT_V1},
-    {"destination", required_argument, NULL, OPT_DEST}, {"cached", no_argument, NULL, OPT_CACHED},
-    {"begin", no_argument, NULL, OPT_BEGIN},         {"user", required_argument, NULL, OPT_USER},
-    {"prop", required_argument, NULL, OPT_PROP},     {"after", required_argument, NULL, OPT_AFTER},
-    {"count", required_argument, NULL, OPT_COUNT},   {"resource", required_argument, NULL, OPT_RESOURCE},
-    {"help", no_argument, NULL, OPT_HELP},           {"min", required_argument, NULL, OPT_MIN},
-    {"max", required_argument, NULL, OPT_MAX},       {"ttl", required_argument, NULL, OPT_TTL},
-    {"epoch", required_argument, NULL, OPT_EPOCH},   {"ex", no_argument, NULL, OPT_EX},
-    {"in", required_argument, NULL, OPT_IN},         {NULL, 0, NULL, 0}};
+static const struct option cmd_long_opts[] = {{"wait", no_argument, NULL, OPT_WAIT},
+                                              {"timeout", required_argument, NULL, OPT_TIMEOUT},
+                                              {"flags", required_argument, NULL, OPT_FLAGS},
+                                              {"type", required_argument, NULL, OPT_TYPE},
+                                              {"param", required_argument, NULL, OPT_PARAM},
+                                              {"v1", no_argument, NULL, OPT_V1},
+                                              {"destination", required_argument, NULL, OPT_DEST},
+                                              {"cached", no_argument, NULL, OPT_CACHED},
+                                              {"begin", no_argument, NULL, OPT_BEGIN},
+                                              {"user", required_argument, NULL, OPT_USER},
+                                              {"prop", required_argument, NULL, OPT_PROP},
+                                              {"after", required_argument, NULL, OPT_AFTER},
+                                              {"count", required_argument, NULL, OPT_COUNT},
+                                              {"resource", required_argument, NULL, OPT_RESOURCE},
+                                              {"help", no_argument, NULL, OPT_HELP},
+                                              {"min", required_argument, NULL, OPT_MIN},
+                                              {"max", required_argument, NULL, OPT_MAX},
+                                              {"ttl", required_argument, NULL, OPT_TTL},
+                                              {"epoch", required_argument, NULL, OPT_EPOCH},
+                                              {"ex", no_argument, NULL, OPT_EX},
+                                              {"in", required_argument, NULL, OPT_IN},
+                                              {NULL, 0, NULL, 0}};
 
 static bool opt_number(const char *text, uint32_t max, uint32_t *out)
 {
@@ -157,25 +185,63 @@ static int parse_cmd_opts(cli_ctx *ctx, int argc, char **argv, struct cmd_opts *
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", cmd_long_opts, NULL)) != -1 && ok) {
         switch (c) {
-        case OPT_WAIT: o->wait = true; break;
-        case OPT_V1: o->v1 = true; break;
-        case OPT_CACHED: o->cached = true; break;
-        case OPT_BEGIN: o->begin = true; break;
-        case OPT_EX: o->ex = true; break;
-        case OPT_HELP: o->help = true; break;
-        case OPT_TIMEOUT: ok = opt_number(optarg, 86400000, &o->timeout_ms); break;
-        case OPT_FLAGS: o->flags_text = optarg; break;
-        case OPT_TYPE: o->type = optarg; break;
-        case OPT_DEST: o->dest = optarg; break;
-        case OPT_USER: o->user = optarg; break;
-        case OPT_RESOURCE: o->resource = optarg; break;
-        case OPT_IN: o->in = optarg; break;
-        case OPT_MIN: ok = opt_number(optarg, UINT32_MAX, &o->min_version); break;
-        case OPT_MAX: ok = opt_number(optarg, UINT32_MAX, &o->max_version); break;
-        case OPT_TTL: ok = opt_number(optarg, 600000, &o->ttl_ms); break;
-        case OPT_COUNT: ok = opt_number(optarg, UINT32_MAX, &o->count); break;
-        case OPT_AFTER: ok = clus_parse_u64(optarg, &o->after); break;
-        case OPT_EPOCH: ok = clus_parse_u64(optarg, &o->epoch); break;
+        case OPT_WAIT:
+            o->wait = true;
+            break;
+        case OPT_V1:
+            o->v1 = true;
+            break;
+        case OPT_CACHED:
+            o->cached = true;
+            break;
+        case OPT_BEGIN:
+            o->begin = true;
+            break;
+        case OPT_EX:
+            o->ex = true;
+            break;
+        case OPT_HELP:
+            o->help = true;
+            break;
+        case OPT_TIMEOUT:
+            ok = opt_number(optarg, 86400000, &o->timeout_ms);
+            break;
+        case OPT_FLAGS:
+            o->flags_text = optarg;
+            break;
+        case OPT_TYPE:
+            o->type = optarg;
+            break;
+        case OPT_DEST:
+            o->dest = optarg;
+            break;
+        case OPT_USER:
+            o->user = optarg;
+            break;
+        case OPT_RESOURCE:
+            o->resource = optarg;
+            break;
+        case OPT_IN:
+            o->in = optarg;
+            break;
+        case OPT_MIN:
+            ok = opt_number(optarg, UINT32_MAX, &o->min_version);
+            break;
+        case OPT_MAX:
+            ok = opt_number(optarg, UINT32_MAX, &o->max_version);
+            break;
+        case OPT_TTL:
+            ok = opt_number(optarg, 600000, &o->ttl_ms);
+            break;
+        case OPT_COUNT:
+            ok = opt_number(optarg, UINT32_MAX, &o->count);
+            break;
+        case OPT_AFTER:
+            ok = clus_parse_u64(optarg, &o->after);
+            break;
+        case OPT_EPOCH:
+            ok = clus_parse_u64(optarg, &o->epoch);
+            break;
         case OPT_PARAM:
         case OPT_PROP:
             ok = o->nkv < CLUS_PARAMS_MAX && strchr(optarg, '=') != NULL;
@@ -233,9 +299,7 @@ static int finish_wait(cli_ctx *ctx, const char *name, clus_reply *r, uint32_t t
     status = clus_wait(ctx->client, name, clus_reply_seq(r), timeout_ms, &done);
     clus_reply_free(r);
     rc = cli_print(ctx, done, false);
-    if (rc == CLI_EXIT_OK && clus_reply_state(done) != want_state)
-        rc = CLI_EXIT_WAIT;
-    if (status == CLUS_E_TIMEOUT)
+    if (status == CLUS_E_TIMEOUT || (rc == CLI_EXIT_OK && clus_reply_state(done) != want_state))
         rc = CLI_EXIT_WAIT;
     clus_reply_free(done);
     return rc;
@@ -261,8 +325,7 @@ static int cmd_online(cli_ctx *ctx, int argc, char **argv)
     clus_reply *r;
     int rc = parse_cmd_opts(ctx, argc, argv, &o);
 
-    if (rc || (rc = need_args(ctx, argc, 1, "NAME")) ||
-        (rc = flags_of(ctx, &o, CLUS_FLAGS_ONLINE)))
+    if (rc || (rc = need_args(ctx, argc, 1, "NAME")) || (rc = flags_of(ctx, &o, CLUS_FLAGS_ONLINE)))
         return rc;
     clus_online(ctx->client, argv[optind], o.flags, !o.v1, &r);
     if (o.wait)
@@ -366,9 +429,9 @@ static int control_common(cli_ctx *ctx, int argc, char **argv, bool type)
                                        o.in ? strlen(o.in) : 0, mode, o.user, &r);
     if (status == CLUS_E_IO_PENDING && mode != CLUS_CONTROL_SYNC && o.wait) {
         clus_reply *done = NULL;
-        uint64_t id = clus_reply_call_id(r);
+        uint64_t id = clus_reply_call_id(r), after = clus_reply_seq(r);
         clus_reply_free(r);
-        clus_wait_control(ctx->client, id, 0, o.timeout_ms, &done);
+        clus_wait_control(ctx->client, id, after, o.timeout_ms, &done);
         return finish(ctx, done, false);
     }
     return finish(ctx, r, mode != CLUS_CONTROL_SYNC);
@@ -483,8 +546,8 @@ static int cmd_watch(cli_ctx *ctx, int argc, char **argv)
         forever = forever && strncmp(argv[i], "--timeout", 9) != 0;
     after = o.after;
     for (;;) {
-        uint32_t status = clus_watch(ctx->client, after, boot, forever ? 30000 : o.timeout_ms,
-                                     o.resource, &r);
+        uint32_t status =
+            clus_watch(ctx->client, after, boot, forever ? 30000 : o.timeout_ms, o.resource, &r);
         if (status != CLUS_OK)
             return finish(ctx, r, false);
         print_events(ctx, r->resp->events);
@@ -510,9 +573,8 @@ static int cmd_volume(cli_ctx *ctx, int argc, char **argv)
     if (strcmp(argv[optind], "status") != 0)
         return cli_usage_error(ctx, "unknown volume command %s (try: volume status NAME)",
                                argv[optind]);
-    clus_resource_control(ctx->client, argv[optind + 1],
-                                        CLUSCTL_RESOURCE_VOLUME_GET_INFO, NULL, NULL, 0,
-                                        CLUS_CONTROL_SYNC, NULL, &r);
+    clus_resource_control(ctx->client, argv[optind + 1], CLUSCTL_RESOURCE_VOLUME_GET_INFO, NULL,
+                          NULL, 0, CLUS_CONTROL_SYNC, NULL, &r);
     return finish(ctx, r, false);
 }
 
@@ -533,8 +595,7 @@ const cli_command cli_agent_commands[] = {
     {"close", cmd_close, "NAME", "Close: remove the resource (terminated first if needed)"},
     {"arbitrate", cmd_arbitrate, "NAME", "Arbitrate: take the resource's exclusive claim"},
     {"release", cmd_release, "NAME", "Release: give the claim up"},
-    {"control", cmd_control,
-     "NAME CODE [--prop K=V]... [--in TEXT] [--begin [--user U] [--wait]]",
+    {"control", cmd_control, "NAME CODE [--prop K=V]... [--in TEXT] [--begin [--user U] [--wait]]",
      "ResourceControl (BeginResourceControl[AsUser] with --begin/--user); CODE by name\n"
      "  (GET_PRIVATE_PROPERTIES, SET_PRIVATE_PROPERTIES, ...) or number"},
     {"type-control", cmd_type_control, "TYPE CODE [--begin [--user U] [--wait]]",

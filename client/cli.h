@@ -39,9 +39,14 @@ typedef struct cli_command {
     cli_fn fn;
     const char *usage;
     const char *help;
+    bool no_connect; /* runs without a daemon (e.g. config validate) */
 } cli_command;
 
+/* With --agent (the default): the entry points of one agent. */
 extern const cli_command cli_agent_commands[];
+/* With --coordinator, or for commands only the coordinator has
+ * (cli_coordinator.c). ctx->client is then connected to the coordinator. */
+extern const cli_command cli_coordinator_commands[];
 
 int cli_main(int argc, char **argv);
 int cli_print(const cli_ctx *ctx, const clus_reply *r, bool pending_ok);

@@ -11,27 +11,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_DEFAULT_AGENT "tcp://127.0.0.1:7700"
+#define CLI_DEFAULT_AGENT       "tcp://127.0.0.1:7700"
+#define CLI_DEFAULT_COORDINATOR "tcp://127.0.0.1:7701"
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: clusctl [--agent URL] [-o json|text] [--timeout MS] CALL [ARGS]\n\n"
-                 "Drives one clus-agent (default %s; $CLUS_AGENT overrides).\n\n"
-                 "Calls:\n",
-            CLI_DEFAULT_AGENT);
+    fprintf(out,
+            "usage: clusctl [--agent URL | --coordinator URL] [-o json|text] [--timeout MS]\n"
+            "               CALL [ARGS]\n\n"
+            "Drives one clus-agent (default %s; $CLUS_AGENT) or the\n"
+            "coordinator (--coordinator, default %s; $CLUS_COORDINATOR).\n\n"
+            "Agent calls:\n",
+            CLI_DEFAULT_AGENT, CLI_DEFAULT_COORDINATOR);
     for (const cli_command *c = cli_agent_commands; c->name != NULL; c++)
         fprintf(out, "  %-13s %s\n", c->name, c->usage);
-    fprintf(out, "\nclusctl CALL --help tells more. Exit codes: 0 ok (or pending without --wait),\n"
-                 "1 the call failed, 2 usage error, 3 unreachable, 4 --wait did not end as asked.\n");
+    if (cli_coordinator_commands[0].name != NULL)
+        fprintf(out, "\nCoordinator calls (with --coordinator):\n");
+    for (const cli_command *c = cli_coordinator_commands; c->name != NULL; c++)
+        fprintf(out, "  %-13s %s\n", c->name, c->usage);
+    fprintf(out,
+            "\nclusctl CALL --help tells more. Exit codes: 0 ok (or pending without --wait),\n"
+            "1 the call failed, 2 usage error, 3 unreachable, 4 --wait did not end as asked.\n");
 }
 
-static const cli_command *find_command(const char *name)
+static const cli_command *find_in(const cli_command *table, const char *name)
 {
-    for (const cli_command *c = cli_agent_commands; c->name != NULL; c++) {
+    for (const cli_command *c = table; c->name != NULL; c++) {
         if (strcmp(c->name, name) == 0)
             return c;
     }
     return NULL;
+}
+
+/* --coordinator picks the coordinator's table; a command only the
+ * coordinator has goes there too. */
+static const cli_command *find_command(cli_ctx *ctx, bool coordinator)
+{
+    const cli_command *c = coordinator ? NULL : find_in(cli_agent_commands, ctx->command);
+
+    if (c == NULL && (c = find_in(cli_coordinator_commands, ctx->command)) != NULL && !coordinator)
+        ctx->url =
+            getenv("CLUS_COORDINATOR") ? getenv("CLUS_COORDINATOR") : CLI_DEFAULT_COORDINATOR;
+    return c;
 }
 
 static bool wants_help(int argc, char **argv)
@@ -43,19 +64,23 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
-static int parse_global(int argc, char **argv, cli_ctx *ctx)
+static int parse_global(int argc, char **argv, cli_ctx *ctx, bool *coordinator)
 {
-    static const struct option opts[] = {{"agent", required_argument, NULL, 'a'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"agent", required_argument, NULL, 'a'},  {"coordinator", required_argument, NULL, 'C'},
+        {"output", required_argument, NULL, 'o'}, {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int c;
 
     while ((c = getopt_long(argc, argv, "+a:o:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'a':
             ctx->url = optarg;
+            *coordinator = false;
+            break;
+        case 'C':
+            ctx->url = optarg;
+            *coordinator = true;
             break;
         case 'o':
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
@@ -85,7 +110,8 @@ int cli_main(int argc, char **argv)
     const cli_command *cmd;
     char err[256];
     uint32_t status;
-    int rc = parse_global(argc, argv, &ctx);
+    bool coordinator = false;
+    int rc = parse_global(argc, argv, &ctx, &coordinator);
 
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
@@ -94,7 +120,7 @@ int cli_main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     ctx.command = argv[optind];
-    if ((cmd = find_command(ctx.command)) == NULL)
+    if ((cmd = find_command(&ctx, coordinator)) == NULL)
         return cli_usage_error(&ctx, "unknown call '%s'", ctx.command);
     argc -= optind;
     argv += optind;
@@ -102,6 +128,8 @@ int cli_main(int argc, char **argv)
         printf("usage: clusctl %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->help);
         return CLI_EXIT_OK;
     }
+    if (cmd->no_connect)
+        return cmd->fn(&ctx, argc, argv);
     options.timeout_ms = ctx.timeout_ms;
     status = clus_client_connect(ctx.url, &options, &ctx.client, err, sizeof(err));
     if (status != CLUS_OK) {

@@ -20,8 +20,8 @@ struct clus_client {
     uint32_t timeout_ms;
 };
 
-uint32_t clus_client_connect(const char *url, const clus_client_options *options,
-                             clus_client **out, char *err, size_t errlen)
+uint32_t clus_client_connect(const char *url, const clus_client_options *options, clus_client **out,
+                             char *err, size_t errlen)
 {
     clus_client *c = calloc(1, sizeof(*c));
     uint32_t status;
@@ -215,8 +215,7 @@ uint32_t clus_state(clus_client *c, const char *name, clus_reply **reply)
     return call_ref(c, CLUS__V1__REQUEST__CALL_STATE, name, reply);
 }
 
-uint32_t clus_online(clus_client *c, const char *name, uint32_t flags, bool v2,
-                     clus_reply **reply)
+uint32_t clus_online(clus_client *c, const char *name, uint32_t flags, bool v2, clus_reply **reply)
 {
     Clus__V1__Request req = CLUS__V1__REQUEST__INIT;
     Clus__V1__OnlineCall on = CLUS__V1__ONLINE_CALL__INIT;
@@ -280,11 +279,11 @@ static void control_set_case(Clus__V1__Request *req, Clus__V1__ControlCall *cc, 
         {CLUS__V1__REQUEST__CALL_RESOURCE_TYPE_CONTROL,
          CLUS__V1__REQUEST__CALL_BEGIN_RESOURCE_TYPE_CONTROL,
          CLUS__V1__REQUEST__CALL_BEGIN_RESOURCE_TYPE_CONTROL_AS_USER}};
-    Clus__V1__ControlCall **slots[2][3] = {
-        {&req->resource_control, &req->begin_resource_control,
-         &req->begin_resource_control_as_user},
-        {&req->resource_type_control, &req->begin_resource_type_control,
-         &req->begin_resource_type_control_as_user}};
+    Clus__V1__ControlCall **slots[2][3] = {{&req->resource_control, &req->begin_resource_control,
+                                            &req->begin_resource_control_as_user},
+                                           {&req->resource_type_control,
+                                            &req->begin_resource_type_control,
+                                            &req->begin_resource_type_control_as_user}};
 
     req->call_case = cases[type][mode];
     *slots[type][mode] = cc;
@@ -292,8 +291,7 @@ static void control_set_case(Clus__V1__Request *req, Clus__V1__ControlCall *cc, 
 
 uint32_t clus_resource_control(clus_client *c, const char *name, uint32_t code,
                                const char *const *props, const void *in, size_t in_len,
-                               enum clus_control_mode mode, const char *user,
-                               clus_reply **reply)
+                               enum clus_control_mode mode, const char *user, clus_reply **reply)
 {
     Clus__V1__Request req = CLUS__V1__REQUEST__INIT;
     Clus__V1__ControlCall cc = CLUS__V1__CONTROL_CALL__INIT;
@@ -350,8 +348,8 @@ uint32_t clus_types(clus_client *c, clus_reply **reply)
     return call(c, &req, reply);
 }
 
-uint32_t clus_startup(clus_client *c, const char *type, uint32_t min_version,
-                      uint32_t max_version, bool ex, clus_reply **reply)
+uint32_t clus_startup(clus_client *c, const char *type, uint32_t min_version, uint32_t max_version,
+                      bool ex, clus_reply **reply)
 {
     Clus__V1__Request req = CLUS__V1__REQUEST__INIT;
     Clus__V1__StartupCall su = CLUS__V1__STARTUP_CALL__INIT;
@@ -419,14 +417,62 @@ static const Clus__V1__Event *wait_match(const Clus__V1__EventBatch *batch, cons
 {
     for (size_t i = 0; i < batch->n_events; i++) {
         const Clus__V1__Event *ev = batch->events[i];
-        if (call_id != 0 ? (ev->kind == CLUS__V1__EVENT_KIND__EVENT_CONTROL_DONE &&
-                            ev->call_id == call_id)
-                         : (strcmp(ev->resource, name) == 0 &&
-                            ev->kind == CLUS__V1__EVENT_KIND__EVENT_STATE &&
-                            state_final(ev->new_state)))
+        if (call_id != 0
+                ? (ev->kind == CLUS__V1__EVENT_KIND__EVENT_CONTROL_DONE && ev->call_id == call_id)
+                : (strcmp(ev->resource, name) == 0 &&
+                   ev->kind == CLUS__V1__EVENT_KIND__EVENT_STATE && state_final(ev->new_state)))
             return ev;
     }
     return NULL;
+}
+
+/* Keeps only ev in the batch r (the others are freed). */
+static void batch_keep_only(clus_reply *r, const Clus__V1__Event *ev)
+{
+    Clus__V1__EventBatch *batch = r->resp->events;
+
+    for (size_t i = 0; i < batch->n_events; i++) {
+        if (batch->events[i] != ev)
+            clus__v1__event__free_unpacked(batch->events[i], NULL);
+    }
+    batch->events[0] = (Clus__V1__Event *)ev;
+    batch->n_events = 1;
+}
+
+/* The wait is over: the reply is the resource as it now is (or, for a
+ * control call, its completion event), with the status of the completion. */
+static uint32_t wait_matched(clus_client *c, const char *name, clus_reply *r,
+                             const Clus__V1__Event *ev, clus_reply **reply)
+{
+    uint32_t result = ev->status == CLUS_E_IO_PENDING ? CLUS_OK : ev->status;
+    char *message = strdup(ev->message);
+    clus_reply *out = r;
+    uint32_t status;
+
+    if (name != NULL) {
+        status = clus_state(c, name, &out);
+        clus_reply_free(r);
+        if (status != CLUS_OK) {
+            free(message);
+            if (reply != NULL)
+                *reply = out;
+            else
+                clus_reply_free(out);
+            return status;
+        }
+    } else {
+        batch_keep_only(r, ev);
+    }
+    out->status = result;
+    if (message != NULL) {
+        free(out->message);
+        out->message = message;
+    }
+    if (reply != NULL)
+        *reply = out;
+    else
+        clus_reply_free(out);
+    return result;
 }
 
 static uint32_t wait_event(clus_client *c, const char *name, uint64_t call_id, uint64_t after,
@@ -441,28 +487,16 @@ static uint32_t wait_event(clus_client *c, const char *name, uint64_t call_id, u
         const Clus__V1__Event *ev;
         if (now >= deadline)
             break;
-        status = clus_watch(c, after, boot, (uint32_t)(deadline - now > 30000 ? 30000
-                                                                               : deadline - now),
-                            call_id ? NULL : name, &r);
-        if (status != CLUS_OK || r->resp == NULL || r->resp->result_case !=
-                                                        CLUS__V1__RESPONSE__RESULT_EVENTS)
+        status =
+            clus_watch(c, after, boot, (uint32_t)(deadline - now > 30000 ? 30000 : deadline - now),
+                       call_id ? NULL : name, &r);
+        if (status != CLUS_OK || r->resp == NULL ||
+            r->resp->result_case != CLUS__V1__RESPONSE__RESULT_EVENTS)
             break;
         if (r->resp->events->gap) /* missed events: the state call tells the truth */
             break;
-        if ((ev = wait_match(r->resp->events, name, call_id)) != NULL) {
-            uint32_t result = ev->status == CLUS_E_IO_PENDING ? CLUS_OK : ev->status;
-            if (call_id != 0) {
-                r->status = result;
-                if (reply != NULL)
-                    *reply = r;
-                else
-                    clus_reply_free(r);
-                return result;
-            }
-            clus_reply_free(r);
-            status = clus_state(c, name, reply);
-            return status != CLUS_OK ? status : result;
-        }
+        if ((ev = wait_match(r->resp->events, name, call_id)) != NULL)
+            return wait_matched(c, name, r, ev, reply);
         boot = r->resp->events->boot_id;
         after = r->resp->events->last_seq;
         clus_reply_free(r);
@@ -470,8 +504,8 @@ static uint32_t wait_event(clus_client *c, const char *name, uint64_t call_id, u
     }
     clus_reply_free(r);
     if (call_id == 0 && clus_state(c, name, &r) == CLUS_OK && state_final(clus_reply_state(r))) {
-        uint32_t result = clus_reply_state(r) == CLUS_STATE_FAILED ? CLUS_E_RESOURCE_FAILED
-                                                                     : CLUS_OK;
+        uint32_t result =
+            clus_reply_state(r) == CLUS_STATE_FAILED ? CLUS_E_RESOURCE_FAILED : CLUS_OK;
         if (reply != NULL)
             *reply = r;
         else

@@ -20,6 +20,15 @@ static json_t *jstr(const char *s)
     return v != NULL ? v : json_string("(not UTF-8)");
 }
 
+/* 64-bit identifiers as hex strings: JSON numbers lose them past 2^53. */
+static json_t *hex64(uint64_t v)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)v);
+    return json_string(buf);
+}
+
 static json_t *params_object(Clus__V1__Param **params, size_t n)
 {
     json_t *o = json_object();
@@ -72,8 +81,7 @@ static void resource_fields(json_t *o, const Clus__V1__ResourceInfo *r)
     json_object_set_new(o, "online_flags", json_integer(r->online_flags));
     json_object_set_new(o, "online_flag_names", flags_json(CLUS_FLAGS_ONLINE, r->online_flags));
     json_object_set_new(o, "offline_flags", json_integer(r->offline_flags));
-    json_object_set_new(o, "offline_flag_names",
-                        flags_json(CLUS_FLAGS_OFFLINE, r->offline_flags));
+    json_object_set_new(o, "offline_flag_names", flags_json(CLUS_FLAGS_OFFLINE, r->offline_flags));
     set_state(o, "persisted_state", r->persisted_state);
     json_object_set_new(o, "pending_timeout_ms", json_integer(r->pending_timeout_ms));
     json_object_set_new(o, "looks_alive_ms", json_integer(r->looks_alive_ms));
@@ -128,7 +136,7 @@ json_t *clus_event_json(const Clus__V1__Event *ev)
     json_t *o = json_object();
 
     json_object_set_new(o, "seq", json_integer((json_int_t)ev->seq));
-    json_object_set_new(o, "boot_id", json_integer((json_int_t)ev->boot_id));
+    json_object_set_new(o, "boot_id", hex64(ev->boot_id));
     json_object_set_new(o, "kind", jstr(event_kind_name(ev->kind)));
     json_object_set_new(o, "resource", jstr(ev->resource));
     set_state(o, "old_state", ev->old_state);
@@ -150,7 +158,7 @@ static void agent_fields(json_t *o, const Clus__V1__AgentStatus *st)
     json_t *agent = json_object(), *list = json_array();
 
     json_object_set_new(agent, "version", jstr(st->version));
-    json_object_set_new(agent, "boot_id", json_integer((json_int_t)st->boot_id));
+    json_object_set_new(agent, "boot_id", hex64(st->boot_id));
     json_object_set_new(agent, "last_seq", json_integer((json_int_t)st->last_seq));
     json_object_set_new(agent, "listen", jstr(st->listen_url));
     json_object_set_new(agent, "uptime_ms", json_integer((json_int_t)st->uptime_ms));
@@ -193,9 +201,9 @@ static void result_fields(json_t *o, const Clus__V1__Response *resp)
         list = json_array();
         for (size_t i = 0; i < resp->types->n_types; i++) {
             const Clus__V1__TypeInfo *t = resp->types->types[i];
-            json_t *ti = json_pack("{s:s, s:s, s:i, s:b}", "name", t->name, "origin", t->origin,
-                                   "version", (json_int_t)t->version, "loop_native",
-                                   t->loop_native);
+            json_t *ti =
+                json_pack("{s:s, s:s, s:i, s:b}", "name", t->name, "origin", t->origin, "version",
+                          (json_int_t)t->version, "loop_native", t->loop_native);
             json_array_append_new(list, ti);
         }
         json_object_set_new(o, "types", list);
@@ -212,7 +220,7 @@ static void result_fields(json_t *o, const Clus__V1__Response *resp)
         json_object_set_new(o, "events", list);
         json_object_set_new(o, "gap", json_boolean(resp->events->gap));
         json_object_set_new(o, "last_seq", json_integer((json_int_t)resp->events->last_seq));
-        json_object_set_new(o, "boot_id", json_integer((json_int_t)resp->events->boot_id));
+        json_object_set_new(o, "boot_id", hex64(resp->events->boot_id));
         break;
     case CLUS__V1__RESPONSE__RESULT_LEASE:
         json_object_set_new(o, "granted", json_boolean(resp->lease->granted));
