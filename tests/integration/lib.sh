@@ -64,6 +64,10 @@ ctl() {
     "$CLUSCTL" --agent "$url" -o json "$@"
 }
 
+# A real pid (never 0 or 1: `kill 0` would hit the whole process group).
+is_pid() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 1 ]; }
+kill_pid() { is_pid "$2" && kill "$1" "$2" 2>/dev/null; }
+
 pass() { PASSES=$((PASSES + 1)); echo "ok - $*"; }
 fail() { FAILS=$((FAILS + 1)); echo "not ok - $*"; }
 

@@ -1,0 +1,306 @@
+/*
+ * itest_agent_client.c - a real clus-agent process driven from C through
+ * libclus-client, and garbage thrown at its port: random bytes, truncated
+ * protobuf, a 16 MiB frame, an unknown call, undefined flag bits, empty and
+ * 10 KB names. Every bad request is answered with an error (or dropped, for
+ * frames nng refuses), the agent keeps serving, and no state changes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <clus/client.h>
+#include <clus/restype.h>
+
+#include "clus/v1/clus.pb-c.h"
+#include "rpc_client.h"
+#include "status.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static pid_t agent_pid;
+static char agent_url[64];
+static char state_dir[] = "/tmp/clus-itest-XXXXXX";
+
+static int start_agent(void **state)
+{
+    char port[16];
+
+    if (mkdtemp(state_dir) == NULL)
+        return -1;
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    snprintf(port, sizeof(port), "%d", 20000 + rand() % 30000);
+    snprintf(agent_url, sizeof(agent_url), "tcp://127.0.0.1:%s", port);
+    agent_pid = fork();
+    if (agent_pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        execl(CLUS_AGENT_BIN, "clus-agent", "--state-dir", state_dir, "--listen", agent_url,
+              "--plugin-dir", CLUS_PLUGIN_DIR, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100; i++) {
+        clus_client *c;
+        char err[128];
+        if (clus_client_connect(agent_url, NULL, &c, err, sizeof(err)) == CLUS_OK) {
+            clus_client_close(c);
+            return 0;
+        }
+        usleep(50000);
+    }
+    return -1;
+}
+
+static int stop_agent(void **state)
+{
+    char cmd[128];
+
+    kill(agent_pid, SIGKILL);
+    waitpid(agent_pid, NULL, 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static clus_client *connect_or_fail(void)
+{
+    clus_client *c = NULL;
+    char err[128];
+    clus_client_options opt = {.timeout_ms = 5000};
+
+    assert_int_equal(clus_client_connect(agent_url, &opt, &c, err, sizeof(err)), CLUS_OK);
+    return c;
+}
+
+/* A fingerprint of everything the agent hosts: names, states, last seq. */
+static char *fingerprint(clus_client *c)
+{
+    clus_reply *r;
+    char *json, *res;
+
+    assert_int_equal(clus_status(c, &r), CLUS_OK);
+    json = clus_reply_json(r, false);
+    clus_reply_free(r);
+    /* drop the volatile uptime/lease fields: keep from "resources" on */
+    res = strdup(strstr(json, "\"resources\""));
+    free(json);
+    return res;
+}
+
+static void test_every_call(void **state)
+{
+    clus_client *c = connect_or_fail();
+    const char *params[] = {"online_delay_ms=100", NULL};
+    const char *props[] = {"online_delay_ms=5", NULL};
+    clus_reply *r;
+
+    assert_int_equal(clus_open(c, "cw", "dummy", params, 0, false, &r), CLUS_OK);
+    assert_int_equal(clus_reply_state(r), CLUS_STATE_OFFLINE);
+    clus_reply_free(r);
+    assert_int_equal(clus_online(c, "cw", 0, true, &r), CLUS_E_IO_PENDING);
+    assert_int_equal(clus_wait(c, "cw", clus_reply_seq(r), 5000, NULL), CLUS_OK);
+    clus_reply_free(r);
+    assert_int_equal(clus_state(c, "cw", &r), CLUS_OK);
+    assert_int_equal(clus_reply_state(r), CLUS_STATE_ONLINE);
+    assert_string_equal(clus_reply_resource(r), "cw");
+    clus_reply_free(r);
+    assert_int_equal(clus_looks_alive(c, "cw", &r), CLUS_OK);
+    assert_true(clus_reply_alive(r));
+    clus_reply_free(r);
+    assert_int_equal(clus_is_alive(c, "cw", false, &r), CLUS_OK);
+    assert_true(clus_reply_alive(r));
+    clus_reply_free(r);
+    assert_int_equal(clus_is_alive(c, "cw", true, &r), CLUS_OK); /* cached: the call above */
+    clus_reply_free(r);
+    assert_int_equal(clus_resource_control(c, "cw", CLUSCTL_RESOURCE_VALIDATE_PRIVATE_PROPERTIES,
+                                           props, NULL, 0, CLUS_CONTROL_SYNC, NULL, NULL),
+                     CLUS_OK);
+    assert_int_equal(clus_resource_control(c, "cw", CLUSCTL_RESOURCE_GET_FLAGS, NULL, NULL, 0,
+                                           CLUS_CONTROL_BEGIN, NULL, &r),
+                     CLUS_E_IO_PENDING);
+    assert_true(clus_reply_call_id(r) > 0);
+    assert_int_equal(clus_wait_control(c, clus_reply_call_id(r), 0, 5000, NULL), CLUS_OK);
+    clus_reply_free(r);
+    assert_int_equal(clus_type_control(c, "dummy", CLUSCTL_RESOURCE_TYPE_GET_CHARACTERISTICS,
+                                       CLUS_CONTROL_SYNC, NULL, NULL),
+                     CLUS_OK);
+    assert_int_equal(clus_type_control(c, "dummy", CLUSCTL_RESOURCE_TYPE_UNKNOWN,
+                                       CLUS_CONTROL_BEGIN_AS_USER, "root", NULL),
+                     CLUS_E_IO_PENDING);
+    assert_int_equal(clus_arbitrate(c, "cw", NULL), CLUS_E_INVALID_FUNCTION);
+    assert_int_equal(clus_release(c, "cw", NULL), CLUS_E_INVALID_FUNCTION);
+    assert_int_equal(clus_cancel(c, "cw", NULL), CLUS_E_INVALID_STATE);
+    /* queue-enabled with nothing pending: an ordinary offline */
+    assert_int_equal(clus_offline(c, "cw", CLUS_OFFLINE_QUEUE_ENABLED, "n2", true, &r), CLUS_OK);
+    assert_int_equal(clus_reply_state(r), CLUS_STATE_OFFLINE);
+    clus_reply_free(r);
+    assert_int_equal(clus_online(c, "cw", 0, false, NULL), CLUS_E_IO_PENDING);
+    assert_int_equal(clus_terminate(c, "cw", &r), CLUS_OK);
+    assert_int_equal(clus_reply_state(r), CLUS_STATE_OFFLINE);
+    clus_reply_free(r);
+    assert_int_equal(clus_startup(c, "process", 0x100, 0x100, true, NULL), CLUS_OK);
+    assert_int_equal(clus_startup(c, "nosuch", 0x100, 0x100, false, NULL),
+                     CLUS_E_RESNAME_NOT_FOUND);
+    assert_int_equal(clus_types(c, NULL), CLUS_OK);
+    assert_int_equal(clus_load_plugin(c, "/etc/passwd", NULL), CLUS_E_ACCESS_DENIED);
+    assert_int_equal(clus_load_plugin(c, CLUS_PLUGIN_DIR "/none.so", NULL), CLUS_E_FILE_NOT_FOUND);
+    assert_int_equal(clus_watch(c, 0, 0, 0, "cw", &r), CLUS_OK);
+    {
+        char *json = clus_reply_json(r, false);
+        assert_non_null(strstr(json, "\"kind\":\"state\""));
+        free(json);
+    }
+    clus_reply_free(r);
+    assert_int_equal(clus_lease(c, "itest", 5000, 1, NULL), CLUS_OK);
+    assert_int_equal(clus_lease(c, "itest", 5000, 0, NULL), CLUS_E_INVALID_STATE); /* older epoch */
+    assert_int_equal(clus_lease(c, "itest", 0, 0, NULL), CLUS_OK);
+    assert_int_equal(clus_close_resource(c, "cw", NULL), CLUS_OK);
+    assert_int_equal(clus_state(c, "cw", NULL), CLUS_E_RESOURCE_NOT_FOUND);
+    clus_client_close(c);
+}
+
+/* Sends a raw frame; returns the reply's status, or -1 when none came. */
+static long raw_status(clus_rpc_client *rpc, const void *frame, size_t len)
+{
+    void *reply = NULL;
+    size_t reply_len = 0;
+    Clus__V1__Response *resp;
+    long status = -1;
+
+    if (clus_rpc_client_call_raw(rpc, frame, len, &reply, &reply_len, 2000) != CLUS_OK)
+        return -1;
+    resp = clus__v1__response__unpack(NULL, reply_len, reply);
+    free(reply);
+    if (resp != NULL) {
+        status = resp->status;
+        clus__v1__response__free_unpacked(resp, NULL);
+    }
+    return status;
+}
+
+static size_t pack_request(Clus__V1__Request *req, uint8_t **out)
+{
+    size_t len = clus__v1__request__get_packed_size(req);
+
+    *out = malloc(len + 1);
+    clus__v1__request__pack(req, *out);
+    return len;
+}
+
+static void test_garbage(void **state)
+{
+    clus_client *c = connect_or_fail();
+    clus_rpc_client *rpc;
+    char err[128], *before, *after;
+    uint8_t buf[512], *frame;
+    size_t len;
+    Clus__V1__Request req = CLUS__V1__REQUEST__INIT;
+    Clus__V1__OpenCall open = CLUS__V1__OPEN_CALL__INIT;
+
+    assert_int_equal(clus_open(c, "keep", "dummy", NULL, 0, false, NULL), CLUS_OK);
+    assert_int_equal(clus_online(c, "keep", 0, true, NULL), CLUS_OK);
+    before = fingerprint(c);
+    assert_int_equal(clus_rpc_client_open(agent_url, true, &rpc, err, sizeof(err)), CLUS_OK);
+
+    /* 1. random bytes: every frame is answered (87 for nearly all; a frame
+     *    that happens to decode is an ordinary call), none crashes the agent */
+    for (int i = 0, rejected = 0; i < 300; i++) {
+        size_t n = 1 + (size_t)rand() % sizeof(buf);
+        long st;
+        for (size_t j = 0; j < n; j++)
+            buf[j] = (uint8_t)rand();
+        st = raw_status(rpc, buf, n);
+        assert_true(st >= 0);
+        rejected += st == CLUS_E_INVALID_PARAMETER || st == CLUS_E_INVALID_FUNCTION;
+        if (i == 299)
+            assert_true(rejected > 250);
+    }
+    /* 2. truncated protobuf of an Open */
+    open.resource = "trunc";
+    open.type = "dummy";
+    req.call_case = CLUS__V1__REQUEST__CALL_OPEN;
+    req.open = &open;
+    len = pack_request(&req, &frame);
+    assert_int_equal(raw_status(rpc, frame, len - 1), CLUS_E_INVALID_PARAMETER);
+    assert_int_equal(raw_status(rpc, frame, len - 3), CLUS_E_INVALID_PARAMETER);
+    free(frame);
+    /* 3. a 16 MiB frame: nng drops it (no reply), the agent survives */
+    {
+        size_t big = 16u << 20;
+        uint8_t *huge = calloc(1, big);
+        assert_int_equal(raw_status(rpc, huge, big), -1);
+        free(huge);
+    }
+    /* 4. an unknown call: field 99 of Request (varint 1) */
+    {
+        uint8_t unknown[] = {0x08, 0x07, 0x98, 0x06, 0x01}; /* request_id 7, field 99 = 1 */
+        assert_int_equal(raw_status(rpc, unknown, sizeof(unknown)), CLUS_E_INVALID_FUNCTION);
+    }
+    /* 5. undefined flag bits */
+    assert_int_equal(clus_online(c, "keep", 0x20, true, NULL), CLUS_E_INVALID_PARAMETER);
+    assert_int_equal(clus_offline(c, "keep", 0x80, NULL, true, NULL), CLUS_E_INVALID_PARAMETER);
+    assert_int_equal(clus_online(c, "keep", 0x1, false, NULL), CLUS_E_INVALID_PARAMETER);
+    assert_int_equal(clus_open(c, "f", "dummy", NULL, 0x4, true, NULL), CLUS_E_INVALID_PARAMETER);
+    /* 6. empty and 10 KB names, and names with bad characters */
+    {
+        char *longname = malloc(10241);
+        memset(longname, 'a', 10240);
+        longname[10240] = '\0';
+        assert_int_equal(clus_open(c, "", "dummy", NULL, 0, false, NULL),
+                         CLUS_E_INVALID_PARAMETER);
+        assert_int_equal(clus_open(c, longname, "dummy", NULL, 0, false, NULL),
+                         CLUS_E_INVALID_PARAMETER);
+        assert_int_equal(clus_online(c, longname, 0, true, NULL), CLUS_E_INVALID_PARAMETER);
+        assert_int_equal(clus_state(c, "../etc", NULL), CLUS_E_INVALID_PARAMETER);
+        assert_int_equal(clus_terminate(c, "", NULL), CLUS_E_INVALID_PARAMETER);
+        free(longname);
+    }
+    /* 7. bad parameters and watch bounds */
+    {
+        const char *dup[] = {"a=1", "a=2", NULL};
+        const char *badkey[] = {"9x=1", NULL};
+        assert_int_equal(clus_open(c, "p", "dummy", dup, 0, false, NULL),
+                         CLUS_E_INVALID_PARAMETER);
+        assert_int_equal(clus_open(c, "p", "dummy", badkey, 0, false, NULL),
+                         CLUS_E_INVALID_PARAMETER);
+        assert_int_equal(clus_lease(c, "", 5000, 0, NULL), CLUS_E_INVALID_PARAMETER);
+        assert_int_equal(clus_watch(c, 0, 0, 999999, NULL, NULL), CLUS_E_INVALID_PARAMETER);
+    }
+    clus_rpc_client_close(rpc);
+    /* still serving, nothing changed */
+    after = fingerprint(c);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(clus_close_resource(c, "keep", NULL), CLUS_OK);
+    clus_client_close(c);
+}
+
+static void test_many_clients(void **state)
+{
+    /* 64 connections at once, each with a call: nothing is refused. */
+    clus_client *cs[64];
+
+    for (int i = 0; i < 64; i++)
+        cs[i] = connect_or_fail();
+    for (int i = 0; i < 64; i++) {
+        assert_int_equal(clus_types(cs[i], NULL), CLUS_OK);
+        clus_client_close(cs[i]);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_call),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_many_clients),
+    };
+
+    return cmocka_run_group_tests(tests, start_agent, stop_agent);
+}
