@@ -18,12 +18,12 @@ typedef struct clus_agent clus_agent;
 #define CLUS_AGENT_DEFAULT_URL "tcp://127.0.0.1:7700"
 
 typedef struct clus_agent_config {
-    const char *listen_url;   /* default CLUS_AGENT_DEFAULT_URL */
-    const char *state_dir;    /* required: agent.db and per-resource directories */
-    const char *plugin_dir;   /* optional: *.so resource types */
-    unsigned contexts;        /* concurrent calls (default 128) */
-    uint32_t call_bound_ms;   /* Online/Offline answer 997 after this (default 250) */
-    size_t event_history;     /* events kept for watchers (default 8192) */
+    const char *listen_url; /* default CLUS_AGENT_DEFAULT_URL */
+    const char *state_dir;  /* required: agent.db and per-resource directories */
+    const char *plugin_dir; /* optional: *.so resource types */
+    unsigned contexts;      /* concurrent calls (default 128) */
+    uint32_t call_bound_ms; /* Online/Offline answer 997 after this (default 250) */
+    size_t event_history;   /* events kept for watchers (default 8192) */
 } clus_agent_config;
 
 /* Opens the store, registers the types, re-opens the persisted resources

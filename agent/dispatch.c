@@ -519,6 +519,7 @@ static bool control_request(clus_rpc_call *call, const Clus__V1__ControlCall *c,
 static void handle_control(clus_agent *agent, clus_rpc_call *call, const Clus__V1__ControlCall *c,
                            bool begin, bool as_user)
 {
+    uint64_t call_id;
     clus_param props[CLUS_PARAMS_MAX];
     clus_params list;
     clus_control ctl;
@@ -538,13 +539,16 @@ static void handle_control(clus_agent *agent, clus_rpc_call *call, const Clus__V
     if ((ctx = reply_ctx_new(agent, call)) == NULL)
         return;
     ctx->control = true;
-    if (begin) {
-        /* Begin*: accepted now (997 and a call id), finished by an
-         * EVENT_CONTROL_DONE event carrying the same id. */
-        ctx->begin_id = ++agent->next_call_id;
-        reply_begin(call, ctx->begin_id, res);
+    if (!begin) {
+        clus_res_control(res, &ctl, on_done, ctx);
+        return;
     }
+    /* Begin*: accepted now (997 and a call id), finished by an
+     * EVENT_CONTROL_DONE event with the same id. The job copies the request
+     * first: its buffers die with the reply. */
+    call_id = ctx->begin_id = ++agent->next_call_id;
     clus_res_control(res, &ctl, on_done, ctx);
+    reply_begin(call, call_id, agent_find(agent, c->resource));
 }
 
 /* ------------------------------------------------------------ type controls */

@@ -19,7 +19,7 @@ typedef struct clus_registry clus_registry;
 
 typedef struct clus_type_view {
     const char *name;
-    const char *origin; /* "builtin" or the plug-in's path */
+    const char *origin;          /* "builtin" or the plug-in's path */
     const clus_restype_ops *ops; /* NULL until started */
     bool loop_native;
 } clus_type_view;

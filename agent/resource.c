@@ -374,6 +374,11 @@ clus_res *clus_res_job_resource(const clus_res_job *job)
     return job->res;
 }
 
+enum clus_res_job_kind clus_res_job_kind_of(const clus_res_job *job)
+{
+    return job->kind;
+}
+
 static bool job_overtakes(const clus_res_job *job)
 {
     return job->kind == CLUS_JOB_TERMINATE || job->kind == CLUS_JOB_CANCEL;

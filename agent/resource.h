@@ -65,10 +65,10 @@ enum clus_res_job_kind {
 typedef struct clus_res_outcome {
     uint32_t status;
     const char *message;
-    bool alive;                 /* LooksAlive/IsAlive */
-    const clus_params *props;   /* control: properties the type returned */
-    const void *out;            /* control: raw output */
-    size_t out_len;             /* control: bytes returned (or needed, with 234) */
+    bool alive;               /* LooksAlive/IsAlive */
+    const clus_params *props; /* control: properties the type returned */
+    const void *out;          /* control: raw output */
+    size_t out_len;           /* control: bytes returned (or needed, with 234) */
 } clus_res_outcome;
 
 typedef void (*clus_res_done_fn)(void *ctx, clus_res *res, const clus_res_outcome *outcome);
@@ -124,8 +124,7 @@ typedef struct clus_res_props {
  * looks_alive_ms, is_alive_ms) into props, leaving the type's own in
  * type_params (pointers into params). 87 with a reason for a bad value. */
 uint32_t clus_res_props_take(const clus_params *params, clus_res_props *props,
-                             clus_param *type_params, size_t *type_count, char *err,
-                             size_t errlen);
+                             clus_param *type_params, size_t *type_count, char *err, size_t errlen);
 
 /* Creates the resource and runs the type's Open (done reports the result; on
  * failure the resource is freed before done returns... see agent.c). The
@@ -149,8 +148,7 @@ void clus_res_is_alive(clus_res *res, clus_res_done_fn done, void *ctx);
 void clus_res_arbitrate(clus_res *res, clus_res_done_fn done, void *ctx);
 void clus_res_release(clus_res *res, clus_res_done_fn done, void *ctx);
 void clus_res_cancel(clus_res *res, uint32_t flags, clus_res_done_fn done, void *ctx);
-void clus_res_control(clus_res *res, const clus_control *request, clus_res_done_fn done,
-                      void *ctx);
+void clus_res_control(clus_res *res, const clus_control *request, clus_res_done_fn done, void *ctx);
 /* Terminates if needed, closes the type instance and frees res after done
  * (done gets res, which must not be used after done returns). */
 void clus_res_close(clus_res *res, clus_res_done_fn done, void *ctx);
@@ -183,6 +181,7 @@ uint32_t clus_res_accept_gen(const clus_res *res);
 void clus_res_job_execute(clus_res_job *job);
 void clus_res_job_finish(clus_res_job *job);
 clus_res *clus_res_job_resource(const clus_res_job *job);
+enum clus_res_job_kind clus_res_job_kind_of(const clus_res_job *job);
 
 /* Read access for the agent (loop thread). */
 typedef struct clus_res_view {

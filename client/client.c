@@ -503,6 +503,7 @@ static uint32_t wait_event(clus_client *c, const char *name, uint64_t call_id, u
         r = NULL;
     }
     clus_reply_free(r);
+    r = NULL;
     if (call_id == 0 && clus_state(c, name, &r) == CLUS_OK && state_final(clus_reply_state(r))) {
         uint32_t result =
             clus_reply_state(r) == CLUS_STATE_FAILED ? CLUS_E_RESOURCE_FAILED : CLUS_OK;

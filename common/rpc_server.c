@@ -23,6 +23,7 @@ struct clus_rpc_call {
     nng_aio *aio;
     enum call_phase phase;
     Clus__V1__Request *request; /* decoded; freed after the reply is sent */
+    nng_msg *frame;             /* raw mode: the received frame, until the reply */
     clus_rpc_call *next;        /* hand-off list link */
 };
 
@@ -74,6 +75,11 @@ static void server_on_wake(uv_async_t *handle)
  * handler; false when it was answered here (bad frame). */
 static bool call_decode(clus_rpc_call *call, nng_msg *msg)
 {
+    if (call->server->config.raw) {
+        call->frame = msg;
+        call->phase = CALL_HELD;
+        return true;
+    }
     call->request = clus__v1__request__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
     nng_msg_free(msg);
     call->phase = CALL_HELD;
@@ -101,6 +107,10 @@ static void call_on_aio(void *arg)
             nng_msg_free(nng_aio_get_msg(call->aio)); /* not sent: still ours */
         clus__v1__request__free_unpacked(call->request, NULL);
         call->request = NULL;
+        if (call->frame != NULL) {
+            nng_msg_free(call->frame);
+            call->frame = NULL;
+        }
         if (rv == NNG_ECLOSED)
             return;
         call_receive(call);
@@ -138,6 +148,29 @@ void clus_rpc_reply(clus_rpc_call *call, Clus__V1__Response *resp)
         return;
     }
     clus__v1__response__pack(resp, nng_msg_body(msg));
+    call->phase = CALL_SEND;
+    nng_aio_set_msg(call->aio, msg);
+    nng_ctx_send(call->ctx, call->aio);
+}
+
+const void *clus_rpc_call_frame(const clus_rpc_call *call, size_t *len)
+{
+    *len = call->frame != NULL ? nng_msg_len(call->frame) : 0;
+    return call->frame != NULL ? nng_msg_body(call->frame) : NULL;
+}
+
+void clus_rpc_reply_frame(clus_rpc_call *call, const void *data, size_t len)
+{
+    nng_msg *msg;
+
+    if (nng_msg_alloc(&msg, len) != 0) {
+        clus_error("rpc: out of memory for a %zu-byte reply; the caller will time out", len);
+        nng_msg_free(call->frame);
+        call->frame = NULL;
+        call_receive(call);
+        return;
+    }
+    memcpy(nng_msg_body(msg), data, len);
     call->phase = CALL_SEND;
     nng_aio_set_msg(call->aio, msg);
     nng_ctx_send(call->ctx, call->aio);
@@ -235,6 +268,8 @@ void clus_rpc_server_stop(clus_rpc_server *server)
         }
         if (call->request != NULL)
             clus__v1__request__free_unpacked(call->request, NULL);
+        if (call->frame != NULL)
+            nng_msg_free(call->frame);
     }
     free(server->calls);
     uv_close((uv_handle_t *)&server->wake, server_on_close);

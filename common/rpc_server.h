@@ -36,6 +36,10 @@ typedef struct clus_rpc_server_config {
     clus_rpc_fast_fn fast;    /* may be NULL */
     clus_rpc_slow_fn slow;    /* required */
     void *arg;
+    /* Raw mode (for servers of another envelope, e.g. the coordinator's):
+     * frames are not decoded. Handlers read clus_rpc_call_frame() and answer
+     * with clus_rpc_reply_frame(); clus_rpc_call_request() is NULL. */
+    bool raw;
 } clus_rpc_server_config;
 
 /* Listens and starts receiving. On failure returns a Win32 code and writes
@@ -54,6 +58,12 @@ const Clus__V1__Request *clus_rpc_call_request(const clus_rpc_call *call);
 /* Answers the call: copies request_id into resp, encodes and sends it. resp
  * stays the caller's. After this the call must not be touched. */
 void clus_rpc_reply(clus_rpc_call *call, Clus__V1__Response *resp);
+
+/* Raw mode: the received frame (valid until the reply). */
+const void *clus_rpc_call_frame(const clus_rpc_call *call, size_t *len);
+
+/* Raw mode: answers with these bytes (copied). */
+void clus_rpc_reply_frame(clus_rpc_call *call, const void *data, size_t len);
 
 /* Answers with only a status and a message. */
 void clus_rpc_reply_status(clus_rpc_call *call, uint32_t status, const char *fmt, ...)

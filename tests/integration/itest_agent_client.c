@@ -251,8 +251,7 @@ static void test_garbage(void **state)
         char *longname = malloc(10241);
         memset(longname, 'a', 10240);
         longname[10240] = '\0';
-        assert_int_equal(clus_open(c, "", "dummy", NULL, 0, false, NULL),
-                         CLUS_E_INVALID_PARAMETER);
+        assert_int_equal(clus_open(c, "", "dummy", NULL, 0, false, NULL), CLUS_E_INVALID_PARAMETER);
         assert_int_equal(clus_open(c, longname, "dummy", NULL, 0, false, NULL),
                          CLUS_E_INVALID_PARAMETER);
         assert_int_equal(clus_online(c, longname, 0, true, NULL), CLUS_E_INVALID_PARAMETER);
@@ -264,8 +263,7 @@ static void test_garbage(void **state)
     {
         const char *dup[] = {"a=1", "a=2", NULL};
         const char *badkey[] = {"9x=1", NULL};
-        assert_int_equal(clus_open(c, "p", "dummy", dup, 0, false, NULL),
-                         CLUS_E_INVALID_PARAMETER);
+        assert_int_equal(clus_open(c, "p", "dummy", dup, 0, false, NULL), CLUS_E_INVALID_PARAMETER);
         assert_int_equal(clus_open(c, "p", "dummy", badkey, 0, false, NULL),
                          CLUS_E_INVALID_PARAMETER);
         assert_int_equal(clus_lease(c, "", 5000, 0, NULL), CLUS_E_INVALID_PARAMETER);

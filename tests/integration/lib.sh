@@ -110,6 +110,11 @@ state_is() { # URL NAME STATE
 }
 
 finish() {
+    # Under ASan/UBSan every agent's log must be free of reports.
+    if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$WORK"/*.log 2>/dev/null; then
+        fail "sanitizer reports in the agents' logs"
+        grep -h -A30 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$WORK"/*.log | head -80
+    fi
     echo "$PASSES passed, $FAILS failed"
     [ "$FAILS" = 0 ]
     exit $?

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what clus needs, builds it twice (plain, and with ASan+UBSan) and
+# runs every test in both builds, then the unit tests under valgrind.
+# This is the command README.md names and .ci/run calls.
+#   scripts/test.sh            everything
+#   scripts/test.sh --quick    the plain build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+bash scripts/setup.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run_suite() { # BUILD_DIR CMAKE_ARGS...
+    local dir=$1; shift
+    echo "=== build $dir $*"
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" >/dev/null
+    cmake --build "$dir" -j"$jobs"
+    echo "=== test $dir"
+    (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600)
+}
+
+run_suite build-test
+if [ "$quick" = 0 ]; then
+    # Sanitizers: ASan+UBSan in every process the tests start (the agents too).
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    run_suite build-asan -DCLUS_SANITIZE=ON
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+    echo "=== valgrind (unit tests)"
+    failed=0
+    for t in build-test/tests/test_*; do
+        [ -x "$t" ] || continue
+        if ! valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+            --errors-for-leak-kinds=definite,indirect --error-exitcode=9 "$t" >/dev/null 2>"$t.valgrind"; then
+            rc=$?
+            if [ "$rc" = 77 ]; then continue; fi
+            echo "valgrind: $t failed ($rc)"; cat "$t.valgrind"; failed=1
+        fi
+    done
+    [ "$failed" = 0 ] || exit 1
+    echo "valgrind: clean"
+fi
