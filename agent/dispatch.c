@@ -722,6 +722,38 @@ static void fill_type(Clus__V1__TypeInfo *ti, const clus_type_view *v)
     ti->loop_native = v->loop_native;
 }
 
+/* Facts a loop-native type gives for the list (e.g. the OCF agents found),
+ * asked with CLUSCTL_RESOURCE_TYPE_GET_INFO. Blocking types are not asked:
+ * listing must not wait for them. The strings are tc's until freed. */
+static struct type_call *type_info_facts(const clus_type_view *v, Clus__V1__TypeInfo *ti,
+                                         Clus__V1__Param **params, Clus__V1__Param ***ptrs)
+{
+    struct type_call *tc;
+
+    *params = NULL;
+    *ptrs = NULL;
+    if (!v->loop_native || v->ops == NULL || v->ops->type_control == NULL ||
+        (tc = calloc(1, sizeof(*tc))) == NULL)
+        return NULL;
+    tc->ctl.code = CLUSCTL_RESOURCE_TYPE_GET_INFO;
+    tc->ctl.add_property = type_call_add;
+    tc->ctl.sink = tc;
+    tc->ctl.bytes_returned = &tc->returned;
+    if (v->ops->type_control(v->name, &tc->ctl) == CLUS_OK && tc->count > 0 &&
+        (*params = calloc(tc->count, sizeof(**params))) != NULL &&
+        (*ptrs = calloc(tc->count, sizeof(**ptrs))) != NULL) {
+        for (size_t i = 0; i < tc->count; i++) {
+            clus__v1__param__init(&(*params)[i]);
+            (*params)[i].key = (char *)tc->props[i].key;
+            (*params)[i].value = (char *)tc->props[i].value;
+            (*ptrs)[i] = &(*params)[i];
+        }
+        ti->n_info = tc->count;
+        ti->info = *ptrs;
+    }
+    return tc;
+}
+
 static void handle_startup(clus_agent *agent, clus_rpc_call *call, const Clus__V1__StartupCall *c)
 {
     Clus__V1__Response resp = CLUS__V1__RESPONSE__INIT;
@@ -751,10 +783,17 @@ static void handle_list_types(clus_agent *agent, clus_rpc_call *call)
     size_t n = clus_registry_count(agent->registry);
     Clus__V1__TypeInfo *infos = calloc(n + 1, sizeof(*infos));
     Clus__V1__TypeInfo **ptrs = calloc(n + 1, sizeof(*ptrs));
+    struct type_call **facts = calloc(n + 1, sizeof(*facts));
+    Clus__V1__Param **fact_params = calloc(n + 1, sizeof(*fact_params));
+    Clus__V1__Param ***fact_ptrs = calloc(n + 1, sizeof(*fact_ptrs));
     clus_type_view view;
     char err[256];
 
-    if (infos == NULL || ptrs == NULL) {
+    if (infos == NULL || ptrs == NULL || facts == NULL || fact_params == NULL ||
+        fact_ptrs == NULL) {
+        free(facts);
+        free(fact_params);
+        free(fact_ptrs);
         free(infos);
         free(ptrs);
         clus_rpc_reply_status(call, CLUS_E_NOT_ENOUGH_MEMORY, "out of memory");
@@ -766,6 +805,7 @@ static void handle_list_types(clus_agent *agent, clus_rpc_call *call)
         clus_registry_get(agent->registry, view.name, CLUS_RESTYPE_VERSION_1,
                           CLUS_RESTYPE_VERSION_1, &view, err, sizeof(err));
         fill_type(&infos[i], &view);
+        facts[i] = type_info_facts(&view, &infos[i], &fact_params[i], &fact_ptrs[i]);
         ptrs[i] = &infos[i];
     }
     list.n_types = n;
@@ -774,6 +814,15 @@ static void handle_list_types(clus_agent *agent, clus_rpc_call *call)
     resp.types = &list;
     resp.message = "";
     clus_rpc_reply(call, &resp);
+    for (size_t i = 0; i < n; i++) {
+        if (facts[i] != NULL)
+            type_call_free(facts[i]);
+        free(fact_params[i]);
+        free(fact_ptrs[i]);
+    }
+    free(facts);
+    free(fact_params);
+    free(fact_ptrs);
     free(infos);
     free(ptrs);
 }

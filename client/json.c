@@ -201,9 +201,13 @@ static void result_fields(json_t *o, const Clus__V1__Response *resp)
         list = json_array();
         for (size_t i = 0; i < resp->types->n_types; i++) {
             const Clus__V1__TypeInfo *t = resp->types->types[i];
-            json_t *ti =
-                json_pack("{s:s, s:s, s:i, s:b}", "name", t->name, "origin", t->origin, "version",
-                          (json_int_t)t->version, "loop_native", t->loop_native);
+            json_t *ti = json_object();
+            json_object_set_new(ti, "name", jstr(t->name));
+            json_object_set_new(ti, "origin", jstr(t->origin));
+            json_object_set_new(ti, "version", json_integer(t->version));
+            json_object_set_new(ti, "loop_native", json_boolean(t->loop_native));
+            if (t->n_info > 0)
+                json_object_set_new(ti, "info", params_object(t->info, t->n_info));
             json_array_append_new(list, ti);
         }
         json_object_set_new(o, "types", list);

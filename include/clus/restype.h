@@ -115,6 +115,7 @@ extern "C" {
 #define CLUSCTL_RESOURCE_TYPE_VALIDATE_PRIVATE_PROPS  0x02000089u
 /* clus's own codes (user bit 0x200000). */
 #define CLUSCTL_RESOURCE_TYPE_GET_METADATA            0x02200005u /* OCF meta-data, parsed */
+#define CLUSCTL_RESOURCE_TYPE_GET_INFO                0x02200009u /* facts for the types list */
 #define CLUSCTL_RESOURCE_VOLUME_READ                  0x01200005u /* props path, offset, length */
 #define CLUSCTL_RESOURCE_VOLUME_WRITE                 0x0160000Au /* props path, offset; in_buffer */
 #define CLUSCTL_RESOURCE_VOLUME_GET_INFO              0x0120000Du /* device, loop, mount, ro, mark, holder */
