@@ -31,12 +31,20 @@
 #define WATCH_INTERVAL_MS 1000
 #define MSG_SIZE          1024
 
-uint32_t clus_volume_type_startup(const char *type_name, uint32_t min_version,
-                                  uint32_t max_version, const clus_monitor_callbacks *callbacks,
+uint32_t clus_volume_type_startup(const char *type_name, uint32_t min_version, uint32_t max_version,
+                                  const clus_monitor_callbacks *callbacks,
                                   const clus_restype_ops **ops);
 
-enum param_id { P_BACKEND, P_IMAGE, P_DEVICE, P_MOUNTPOINT, P_FSTYPE, P_MOUNT_OPTIONS, P_MKFS,
-                P_COUNT };
+enum param_id {
+    P_BACKEND,
+    P_IMAGE,
+    P_DEVICE,
+    P_MOUNTPOINT,
+    P_FSTYPE,
+    P_MOUNT_OPTIONS,
+    P_MKFS,
+    P_COUNT
+};
 
 static const char *const param_names[P_COUNT] = {
     "backend", "image", "device", "mountpoint", "fstype", "mount_options", "mkfs",
@@ -50,8 +58,8 @@ typedef struct param_set {
 typedef struct volume_res {
     clus_resource *handle;
     char *state_dir;
-    param_set params;    /* the values the open volume was built from */
-    param_set stored;    /* SET while online: applied at the next Online */
+    param_set params; /* the values the open volume was built from */
+    param_set stored; /* SET while online: applied at the next Online */
     bool has_stored;
 
     /* vol is replaced only by Online (applying stored values) and read by
@@ -114,7 +122,8 @@ static uint32_t params_merge(param_set *dst, const clus_params *list, char *msg,
         char *value = NULL;
 
         if (idx < 0) {
-            snprintf(msg, size, "unknown property '%s' (the volume type has backend, image, "
+            snprintf(msg, size,
+                     "unknown property '%s' (the volume type has backend, image, "
                      "device, mountpoint, fstype, mount_options, mkfs)",
                      p->key != NULL ? p->key : "");
             return CLUS_E_INVALID_PARAMETER;
@@ -494,8 +503,10 @@ static uint32_t ctl_get_ro_private(volume_res *r, clus_control *ctl)
     clus_volume_get_info(r->vol, info);
     ctl->add_property(ctl, "loop_device", info->loop_device);
     add_bool(ctl, "mounted", info->mounted);
-    ctl->add_property(ctl, "read_only", info->read_only < 0 ? "unknown"
-                                        : info->read_only ? "true" : "false");
+    ctl->add_property(ctl, "read_only",
+                      info->read_only < 0 ? "unknown"
+                      : info->read_only   ? "true"
+                                          : "false");
     add_bool(ctl, "offline_mark", info->offline_mark);
     free(info);
     return CLUS_OK;
@@ -509,8 +520,8 @@ static uint32_t ctl_enum_private(volume_res *r, clus_control *ctl)
 }
 
 /* The stored (or current) values with the control's properties laid over. */
-static uint32_t merged_params(volume_res *r, const clus_control *ctl, param_set *out,
-                              char *msg, size_t size)
+static uint32_t merged_params(volume_res *r, const clus_control *ctl, param_set *out, char *msg,
+                              size_t size)
 {
     uint32_t s = params_copy(out, r->has_stored ? &r->stored : &r->params);
 
@@ -594,8 +605,8 @@ static uint32_t ctl_write(volume_res *r, clus_control *ctl)
 
     if (!prop_u64(ctl->properties, "offset", 0, &offset))
         return CLUS_E_INVALID_PARAMETER;
-    s = clus_volume_write(r->vol, clus_params_get(ctl->properties, "path"), offset,
-                          ctl->in_buffer, ctl->in_size, &done, msg, sizeof(msg));
+    s = clus_volume_write(r->vol, clus_params_get(ctl->properties, "path"), offset, ctl->in_buffer,
+                          ctl->in_size, &done, msg, sizeof(msg));
     if (s != CLUS_OK)
         LOG(r, CLUS_LOG_WARNING, "write failed (%s): %s", clus_status_name(s), msg);
     if (ctl->bytes_returned != NULL)
@@ -619,8 +630,10 @@ static uint32_t ctl_get_info(volume_res *r, clus_control *ctl)
     ctl->add_property(ctl, "fstype", info->fstype);
     add_bool(ctl, "online", info->online);
     add_bool(ctl, "mounted", info->mounted);
-    ctl->add_property(ctl, "read_only", info->read_only < 0 ? "unknown"
-                                        : info->read_only ? "true" : "false");
+    ctl->add_property(ctl, "read_only",
+                      info->read_only < 0 ? "unknown"
+                      : info->read_only   ? "true"
+                                          : "false");
     add_bool(ctl, "offline_mark", info->offline_mark);
     add_bool(ctl, "held", info->held);
     add_bool(ctl, "claimed", info->claimed);
@@ -634,11 +647,17 @@ static uint32_t ctl_get_info(volume_res *r, clus_control *ctl)
 
 /* While offline, every control that touches the volume or changes it gets 21
  * (IOCTL_VOLUME_OFFLINE semantics); the read-only queries still answer. */
+/* While offline the volume itself answers nothing (21), but the resource's
+ * configuration stays manageable: its properties can be read, checked and
+ * changed (effective at the next Online), and its state asked. */
 static bool allowed_offline(uint32_t code)
 {
     return code == CLUSCTL_RESOURCE_VOLUME_GET_INFO || code == CLUSCTL_RESOURCE_VOLUME_IS_OFFLINE ||
            code == CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES ||
-           code == CLUSCTL_RESOURCE_GET_RO_PRIVATE_PROPERTIES;
+           code == CLUSCTL_RESOURCE_GET_RO_PRIVATE_PROPERTIES ||
+           code == CLUSCTL_RESOURCE_ENUM_PRIVATE_PROPERTIES ||
+           code == CLUSCTL_RESOURCE_VALIDATE_PRIVATE_PROPERTIES ||
+           code == CLUSCTL_RESOURCE_SET_PRIVATE_PROPERTIES;
 }
 
 static bool handled(uint32_t code)
@@ -716,8 +735,8 @@ static const clus_restype_ops volume_ops = {
     .cancel = NULL,
 };
 
-uint32_t clus_volume_type_startup(const char *type_name, uint32_t min_version,
-                                  uint32_t max_version, const clus_monitor_callbacks *callbacks,
+uint32_t clus_volume_type_startup(const char *type_name, uint32_t min_version, uint32_t max_version,
+                                  const clus_monitor_callbacks *callbacks,
                                   const clus_restype_ops **ops)
 {
     if (type_name == NULL || strcmp(type_name, VOLUME_TYPE_NAME) != 0)

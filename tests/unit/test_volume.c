@@ -44,14 +44,14 @@
  * The simulated kernel
  * ====================================================================== */
 
-#define FK_NODES   16
-#define FK_DEVS    8
-#define FK_MOUNTS  8
-#define FK_FDS     64
-#define FK_FD_BASE 1000
-#define FK_FILES   6
-#define FK_DATA    256
-#define FK_FOREIGN (-2) /* held by another process */
+#define FK_NODES    16
+#define FK_DEVS     8
+#define FK_MOUNTS   8
+#define FK_FDS      64
+#define FK_FD_BASE  1000
+#define FK_FILES    6
+#define FK_DATA     256
+#define FK_FOREIGN  (-2) /* held by another process */
 #define FK_ROOT_DEV makedev(254, 1)
 
 struct fk_file {
@@ -75,8 +75,8 @@ struct fk_node {
     bool deleted;
     char data[FK_DATA]; /* contents of small files (marks, image backend) */
     size_t size;
-    off_t stat_size;    /* what stat reports */
-    int lock;           /* fd holding the OFD write lock, -1, FK_FOREIGN */
+    off_t stat_size; /* what stat reports */
+    int lock;        /* fd holding the OFD write lock, -1, FK_FOREIGN */
     struct fk_fs fs;
 };
 
@@ -87,13 +87,13 @@ struct fk_dev {
     int bound; /* loop: backing node, -1 */
     bool autoclear;
     int ro;
-    int excl;  /* fd holding O_EXCL, -1, FK_FOREIGN */
+    int excl; /* fd holding O_EXCL, -1, FK_FOREIGN */
     int opens;
     char sysfs[64];
     struct fk_fs own_fs; /* block devices */
     int busy;            /* files open on its mounted file system */
     bool shutdown;
-    bool lazy;           /* lazily unmounted, still busy */
+    bool lazy; /* lazily unmounted, still busy */
 };
 
 struct fk_mount {
@@ -121,7 +121,7 @@ typedef struct fake {
     char failed_call[32];
     int mounts_done, umounts_done, runs;
     int mkfs_exit;
-    bool no_shutdown; /* the file system has no shutdown ioctl */
+    bool no_shutdown;    /* the file system has no shutdown ioctl */
     int unmounted_opens; /* files opened under a mount point with nothing mounted */
     struct fk_node nodes[FK_NODES];
     struct fk_dev devs[FK_DEVS];
@@ -326,8 +326,7 @@ static char *fk_virtual(fake *f, const char *path)
 
 static int fk_open_dev(fake *f, int slot, struct fk_dev *d, int flags)
 {
-    if ((flags & O_EXCL) &&
-        (d->excl != -1 || fk_dev_mounted(f, fk_dev_index(f, d)) || d->lazy)) {
+    if ((flags & O_EXCL) && (d->excl != -1 || fk_dev_mounted(f, fk_dev_index(f, d)) || d->lazy)) {
         errno = EBUSY;
         return -1;
     }
@@ -531,7 +530,8 @@ static int fk_loop_ioctl(fake *f, struct fk_dev *d, unsigned long req, void *arg
         struct loop_info64 *info = arg;
         dev_t root = FK_ROOT_DEV;
         memset(info, 0, sizeof(*info));
-        info->lo_device = (minor(root) & 0xffu) | (major(root) << 8) | ((minor(root) & ~0xffu) << 12);
+        info->lo_device =
+            (minor(root) & 0xffu) | (major(root) << 8) | ((minor(root) & ~0xffu) << 12);
         info->lo_inode = f->nodes[d->bound].ino;
         info->lo_flags = d->autoclear ? LO_FLAGS_AUTOCLEAR : 0;
         return 0;
@@ -709,8 +709,7 @@ static char *fk_data(fake *f, struct fk_fd *x, size_t **size)
     return NULL;
 }
 
-static ssize_t fk_sys_pread(const clus_volume_sys *s, int fd, void *buf, size_t count,
-                            off_t off)
+static ssize_t fk_sys_pread(const clus_volume_sys *s, int fd, void *buf, size_t count, off_t off)
 {
     fake *f = fk_of(s);
     struct fk_fd *x;
@@ -900,8 +899,7 @@ static int fk_sys_unlink(const clus_volume_sys *s, const char *path)
         return -1;
     for (int i = 0; i < FK_MOUNTS; i++) {
         size_t len = strlen(f->mounts[i].target);
-        if (f->mounts[i].used && strncmp(path, f->mounts[i].target, len) == 0 &&
-            path[len] == '/') {
+        if (f->mounts[i].used && strncmp(path, f->mounts[i].target, len) == 0 && path[len] == '/') {
             struct fk_fs *fs = fk_dev_fs(f, &f->devs[f->mounts[i].dev]);
             for (int j = 0; j < FK_FILES; j++) {
                 if (fs->files[j].used && strcmp(fs->files[j].name, path + len + 1) == 0) {
@@ -1194,10 +1192,8 @@ static char msg[1024];
 
 static clus_volume_config loop_cfg(void)
 {
-    return (clus_volume_config){.backend = "loop",
-                                .image = "/img",
-                                .mountpoint = "/mnt/a",
-                                .state_dir = "/state"};
+    return (clus_volume_config){
+        .backend = "loop", .image = "/img", .mountpoint = "/mnt/a", .state_dir = "/state"};
 }
 
 static clus_volume *open_ok(fake *f, const clus_volume_config *cfg)
@@ -1283,23 +1279,28 @@ static void test_bad_input(void **state)
         {{.backend = "loop", .image = "/img", .mountpoint = "/"}, 87, "root directory"},
         {{.backend = "loop", .image = "/img"}, 87, "mountpoint parameter is required"},
         {{.backend = "loop", .image = "/img", .mountpoint = "/mnt/a", .fstype = "zfs9"},
-         87, "unknown file system type"},
+         87,
+         "unknown file system type"},
         {{.backend = "loop", .image = "/img", .mountpoint = "/mnt/a", .fstype = "Ext4;"},
-         87, "unknown file system type"},
+         87,
+         "unknown file system type"},
         {{.backend = "loop", .image = "/img", .mountpoint = "/mnt/a", .mkfs = "yes"},
-         87, "mkfs needs fstype"},
+         87,
+         "mkfs needs fstype"},
         {{.backend = "loop", .image = "/img", .mountpoint = "/mnt/a", .mkfs = "maybe"},
-         87, "true or false"},
+         87,
+         "true or false"},
         {{.backend = "loop", .image = "/img", .mountpoint = "/mnt/a", .mount_options = "bind"},
-         87, "not allowed"},
+         87,
+         "not allowed"},
         {{.backend = "loop", .image = "/img", .mountpoint = "/mnt/a", .mount_options = "a b"},
-         87, "invalid characters"},
+         87,
+         "invalid characters"},
         {{.backend = "loop", .image = "/img", .device = "/dev/sdb", .mountpoint = "/mnt/a"},
-         87, "takes image, not device"},
-        {{.backend = "block", .device = "/file", .mountpoint = "/mnt/a"}, 87,
-         "not a block device"},
-        {{.backend = "block", .device = "/dev/nope", .mountpoint = "/mnt/a"}, 2,
-         "does not exist"},
+         87,
+         "takes image, not device"},
+        {{.backend = "block", .device = "/file", .mountpoint = "/mnt/a"}, 87, "not a block device"},
+        {{.backend = "block", .device = "/dev/nope", .mountpoint = "/mnt/a"}, 2, "does not exist"},
         {{.backend = "block", .mountpoint = "/mnt/a"}, 87, "needs the device"},
         {{.backend = "image", .image = "/img", .mountpoint = "/mnt/a"}, 87, "mounts nothing"},
         {{.backend = "image", .image = "/img", .state_dir = "state"}, 87, "state directory"},
@@ -1650,6 +1651,22 @@ static void test_adopt(void **state)
     clus_volume_close(v);
     fake_free(&f);
 
+    /* terminate before any adoption still stops what the previous agent left */
+    fake_init(&f);
+    img = (int)(fk_node(&f, "/img") - f.nodes);
+    dev_named(&f, "loop1")->bound = img;
+    f.mounts[0] = (struct fk_mount){.used = true, .dev = 1, .order = ++f.mount_order};
+    snprintf(f.mounts[0].target, sizeof(f.mounts[0].target), "/mnt/a");
+    v = open_ok(&f, &cfg);
+    assert_int_equal(clus_volume_terminate(v, msg, sizeof(msg)), 0);
+    assert_non_null(strstr(msg, "not adopted"));
+    assert_int_equal(mounts_on(&f, "/mnt/a"), 0);
+    assert_int_equal(loops_bound(&f), 0);
+    assert_true(clus_volume_is_offline(v));
+    assert_int_equal(fk_node(&f, "/img")->lock, -1);
+    clus_volume_close(v);
+    fake_free(&f);
+
     /* plain online adopts as well instead of failing on a busy mount point */
     fake_init(&f);
     img = (int)(fk_node(&f, "/img") - f.nodes);
@@ -1782,8 +1799,11 @@ static void test_terminate_with_open_files(void **state)
 static void test_block_cycle(void **state)
 {
     fake f;
-    clus_volume_config cfg = {.backend = "block", .device = "/dev/sdb", .mountpoint = "/mnt/a",
-                              .state_dir = "/state", .mount_options = "noatime,data=ordered"};
+    clus_volume_config cfg = {.backend = "block",
+                              .device = "/dev/sdb",
+                              .mountpoint = "/mnt/a",
+                              .state_dir = "/state",
+                              .mount_options = "noatime,data=ordered"};
     clus_volume_config other = cfg;
     clus_volume *v, *w;
 
@@ -1846,6 +1866,59 @@ static void test_image_backend(void **state)
     fake_free(&f);
 }
 
+static void test_mount_stacked_over_volume(void **state)
+{
+    fake f;
+    clus_volume_config cfg = loop_cfg();
+    clus_volume *v;
+    int top = -1;
+
+    fake_init(&f);
+    v = open_ok(&f, &cfg);
+    online_ok(v);
+    /* someone mounts sdb over our mount point */
+    for (int i = 0; i < FK_MOUNTS && top < 0; i++) {
+        if (!f.mounts[i].used)
+            top = i;
+    }
+    f.mounts[top] = (struct fk_mount){.used = true, .dev = 6, .order = ++f.mount_order};
+    snprintf(f.mounts[top].target, sizeof(f.mounts[top].target), "/mnt/a");
+    assert_false(clus_volume_looks_alive(v, msg, sizeof(msg)));
+    assert_int_equal(clus_volume_offline(v, msg, sizeof(msg)), CLUS_E_BUSY);
+    assert_non_null(strstr(msg, "mounted over"));
+    assert_int_equal(mounts_on(&f, "/mnt/a"), 2); /* the other mount was not touched */
+    /* terminate cannot reach it either: the claim stays */
+    assert_int_equal(clus_volume_terminate(v, msg, sizeof(msg)), CLUS_E_BUSY);
+    assert_int_equal(mounts_on(&f, "/mnt/a"), 2);
+    assert_true(fk_node(&f, "/img")->lock >= FK_FD_BASE);
+    clus_volume_close(v);
+    fake_free(&f);
+}
+
+static void test_read_only_volume(void **state)
+{
+    fake f;
+    clus_volume_config cfg = loop_cfg();
+    clus_volume *v;
+    clus_volume_info info;
+    size_t n;
+
+    fake_init(&f);
+    cfg.mount_options = "ro,noatime";
+    v = open_ok(&f, &cfg);
+    online_ok(v);
+    assert_int_equal(dev_named(&f, "loop0")->ro, 1);
+    assert_int_equal(clus_volume_write(v, "a", 0, "x", 1, &n, msg, sizeof(msg)),
+                     CLUS_E_WRITE_PROTECT);
+    assert_true(clus_volume_is_alive(v, msg, sizeof(msg))); /* no probe write */
+    clus_volume_get_info(v, &info);
+    assert_int_equal(info.read_only, 1);
+    offline_ok(v);
+    online_ok(v);
+    clus_volume_close(v);
+    fake_free(&f);
+}
+
 /* ======================================================================
  * Tests: a failure at every system call
  * ====================================================================== */
@@ -1882,8 +1955,8 @@ static clus_volume *setup_mkfs(fake *f)
 
 static clus_volume *setup_block_offline(fake *f)
 {
-    clus_volume_config cfg = {.backend = "block", .device = "/dev/sdb", .mountpoint = "/mnt/a",
-                              .state_dir = "/state"};
+    clus_volume_config cfg = {
+        .backend = "block", .device = "/dev/sdb", .mountpoint = "/mnt/a", .state_dir = "/state"};
     clus_volume *v = open_ok(f, &cfg);
 
     online_ok(v);
@@ -1947,8 +2020,7 @@ static void online_faults(setup_fn setup, const char *dev, int err)
         f.fail_errno = err;
         s = clus_volume_online(v, msg, sizeof(msg));
         if (getenv("CLUS_TEST_VERBOSE") != NULL)
-            print_message("online  call %2d/%d %-12s -> %4u %s\n", k, total, f.failed_call, s,
-                          msg);
+            print_message("online  call %2d/%d %-12s -> %4u %s\n", k, total, f.failed_call, s, msg);
         if (s == CLUS_OK) {
             assert_online_state(&f, v, dev, k);
         } else {
@@ -2008,8 +2080,7 @@ static void offline_faults(setup_fn setup, const char *dev, int err)
         f.fail_errno = err;
         s = clus_volume_offline(v, msg, sizeof(msg));
         if (getenv("CLUS_TEST_VERBOSE") != NULL)
-            print_message("offline call %2d/%d %-12s -> %4u %s\n", k, total, f.failed_call, s,
-                          msg);
+            print_message("offline call %2d/%d %-12s -> %4u %s\n", k, total, f.failed_call, s, msg);
         if (s == CLUS_OK) {
             assert_offline_state(&f, v, dev);
         } else {
@@ -2102,8 +2173,7 @@ static void terminate_faults(setup_fn setup, int busy)
         f.fail_errno = EIO;
         clus_volume_terminate(v, msg, sizeof(msg));
         assert_true(clus_volume_is_offline(v));
-        if (fk_node(&f, "/img")->lock == -1 &&
-            (fk_dev_mounted(&f, 0) || d->lazy) && !d->shutdown)
+        if (fk_node(&f, "/img")->lock == -1 && (fk_dev_mounted(&f, 0) || d->lazy) && !d->shutdown)
             fail_msg("call %d (%s) failed: the claim was released while an unfenced file "
                      "system is still in use",
                      k, f.failed_call);
@@ -2178,6 +2248,8 @@ int main(void)
         cmocka_unit_test(test_terminate_with_open_files),
         cmocka_unit_test(test_block_cycle),
         cmocka_unit_test(test_image_backend),
+        cmocka_unit_test(test_mount_stacked_over_volume),
+        cmocka_unit_test(test_read_only_volume),
         cmocka_unit_test(test_online_faults_fresh),
         cmocka_unit_test(test_online_faults_from_offline_hold),
         cmocka_unit_test(test_online_faults_mkfs),

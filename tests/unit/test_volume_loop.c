@@ -35,8 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-uint32_t clus_volume_type_startup(const char *type_name, uint32_t min_version,
-                                  uint32_t max_version, const clus_monitor_callbacks *callbacks,
+uint32_t clus_volume_type_startup(const char *type_name, uint32_t min_version, uint32_t max_version,
+                                  const clus_monitor_callbacks *callbacks,
                                   const clus_restype_ops **ops);
 
 #define IMAGE_MIB 32
@@ -97,10 +97,11 @@ static int loops_under(const char *dir, char *first, size_t size)
         snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", de->d_name);
         if ((f = fopen(path, "r")) == NULL)
             continue;
-        if (fgets(backing, sizeof(backing), f) != NULL &&
-            strncmp(backing, dir, strlen(dir)) == 0 && backing[strlen(dir)] == '/') {
-            if (n == 0 && first != NULL)
-                snprintf(first, size, "/dev/%s", de->d_name);
+        if (fgets(backing, sizeof(backing), f) != NULL && strncmp(backing, dir, strlen(dir)) == 0 &&
+            backing[strlen(dir)] == '/') {
+            if (n == 0 && first != NULL &&
+                snprintf(first, size, "/dev/%s", de->d_name) >= (int)size)
+                first[0] = '\0';
             n++;
         }
         fclose(f);
@@ -195,10 +196,8 @@ static clus_volume *track(struct fx *fx, clus_volume *v)
 
 static clus_volume_config loop_cfg(struct fx *fx)
 {
-    return (clus_volume_config){.backend = "loop",
-                                .image = fx->image,
-                                .mountpoint = fx->mnt,
-                                .state_dir = fx->state};
+    return (clus_volume_config){
+        .backend = "loop", .image = fx->image, .mountpoint = fx->mnt, .state_dir = fx->state};
 }
 
 static clus_volume *open_ok(struct fx *fx, const clus_volume_config *cfg,
@@ -212,11 +211,11 @@ static clus_volume *open_ok(struct fx *fx, const clus_volume_config *cfg,
     return track(fx, v);
 }
 
-#define EXPECT(call, status)                                                                     \
-    do {                                                                                         \
-        uint32_t s_ = (call);                                                                    \
-        if (s_ != (uint32_t)(status))                                                            \
-            fail_msg("%s: got %u (%s), want %u", #call, s_, msg, (uint32_t)(status));            \
+#define EXPECT(call, status)                                                                       \
+    do {                                                                                           \
+        uint32_t s_ = (call);                                                                      \
+        if (s_ != (uint32_t)(status))                                                              \
+            fail_msg("%s: got %u (%s), want %u", #call, s_, msg, (uint32_t)(status));              \
     } while (0)
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -554,6 +553,30 @@ static void test_adopt_after_kill(void **state)
     assert_int_equal(loops_under(fx->dir, NULL, 0), 0);
 }
 
+/* A restarted agent that terminates before adopting (a lease ran out) still
+ * stops the mount the killed one left. */
+static void test_terminate_before_adopt(void **state)
+{
+    struct fx *fx = *state;
+    clus_volume_config cfg = loop_cfg(fx);
+    pid_t pid = child_holding(fx, &cfg, true);
+
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fx->nchildren = 0;
+    assert_true(mount_at(fx->mnt, NULL, NULL));
+
+    clus_volume *v = open_ok(fx, &cfg, NULL);
+    EXPECT(clus_volume_terminate(v, msg, sizeof(msg)), 0);
+    assert_non_null(strstr(msg, "not adopted"));
+    assert_false(mount_at(fx->mnt, NULL, NULL));
+    for (int i = 0; i < 100 && loops_under(fx->dir, NULL, 0) > 0; i++)
+        usleep(10000);
+    assert_int_equal(loops_under(fx->dir, NULL, 0), 0);
+    EXPECT(clus_volume_online(v, msg, sizeof(msg)), 0);
+    EXPECT(clus_volume_offline(v, msg, sizeof(msg)), 0);
+}
+
 static void test_remount_and_loss(void **state)
 {
     struct fx *fx = *state;
@@ -611,8 +634,8 @@ static void test_block_backend(void **state)
     char dev[64] = "";
 
     losetup(fx->image, dev, sizeof(dev));
-    clus_volume_config cfg = {.backend = "block", .device = dev, .mountpoint = fx->mnt,
-                              .state_dir = fx->state};
+    clus_volume_config cfg = {
+        .backend = "block", .device = dev, .mountpoint = fx->mnt, .state_dir = fx->state};
     clus_volume_config other = {.backend = "block", .device = dev, .mountpoint = fx->mnt2};
     clus_volume *v = open_ok(fx, &cfg, NULL);
     clus_volume *w = open_ok(fx, &other, NULL);
@@ -645,12 +668,12 @@ struct counting {
     char failed[32];
 };
 
-#define COUNTING(name)                                                                            \
-    struct counting *c = (struct counting *)(void *)self;                                         \
-    if (++c->calls == c->fail_at) {                                                               \
-        snprintf(c->failed, sizeof(c->failed), "%s", name);                                       \
-        errno = c->err;                                                                           \
-        return -1;                                                                                \
+#define COUNTING(name)                                                                             \
+    struct counting *c = (struct counting *)(void *)self;                                          \
+    if (++c->calls == c->fail_at) {                                                                \
+        snprintf(c->failed, sizeof(c->failed), "%s", name);                                        \
+        errno = c->err;                                                                            \
+        return -1;                                                                                 \
     }
 
 static int c_open(const clus_volume_sys *self, const char *p, int fl, mode_t m)
@@ -764,11 +787,24 @@ static void counting_init(struct counting *c)
     memset(c, 0, sizeof(*c));
     c->real = clus_volume_sys_default();
     c->sys = (clus_volume_sys){
-        .open = c_open, .open_beneath = c_open_beneath, .close = c_close, .ioctl = c_ioctl,
-        .mount = c_mount, .umount2 = c_umount2, .syncfs = c_syncfs, .fsync = c_fsync,
-        .pread = c_pread, .pwrite = c_pwrite, .fcntl_lock = c_fcntl_lock, .stat = c_stat,
-        .fstat = c_fstat, .unlink = c_unlink, .realpath = c_realpath, .list_dir = c_list_dir,
-        .probe = c_probe, .run = c_run,
+        .open = c_open,
+        .open_beneath = c_open_beneath,
+        .close = c_close,
+        .ioctl = c_ioctl,
+        .mount = c_mount,
+        .umount2 = c_umount2,
+        .syncfs = c_syncfs,
+        .fsync = c_fsync,
+        .pread = c_pread,
+        .pwrite = c_pwrite,
+        .fcntl_lock = c_fcntl_lock,
+        .stat = c_stat,
+        .fstat = c_fstat,
+        .unlink = c_unlink,
+        .realpath = c_realpath,
+        .list_dir = c_list_dir,
+        .probe = c_probe,
+        .run = c_run,
     };
 }
 
@@ -797,8 +833,8 @@ static void test_fault_injection_online(void **state)
     EXPECT(clus_volume_terminate(v, msg, sizeof(msg)), 0);
     clus_volume_close(v);
     fx->nvols--;
-    run("truncate -s 0 %s && truncate -s %dM %s && rm -f %s/volume.offline", fx->empty,
-        IMAGE_MIB, fx->empty, fx->state);
+    run("truncate -s 0 %s && truncate -s %dM %s && rm -f %s/volume.offline", fx->empty, IMAGE_MIB,
+        fx->empty, fx->state);
     assert_clean(fx, 0, "-");
 
     for (int k = 1; k <= total; k++) {
@@ -900,15 +936,16 @@ static uint32_t t_signal(clus_resource *h, uint32_t type, uint32_t code)
 static void test_type_on_loop(void **state)
 {
     struct fx *fx = *state;
-    static const clus_monitor_callbacks cb = {.size = sizeof(cb), .log_event = t_log,
+    static const clus_monitor_callbacks cb = {.size = sizeof(cb),
+                                              .log_event = t_log,
                                               .set_status = t_set_status,
                                               .signal_failure = t_signal};
     const clus_restype_ops *ops;
-    clus_param items[] = {{"backend", "loop"}, {"image", fx->image}, {"mountpoint", fx->mnt},
-                          {"fstype", "ext4"}};
+    clus_param items[] = {
+        {"backend", "loop"}, {"image", fx->image}, {"mountpoint", fx->mnt}, {"fstype", "ext4"}};
     clus_params params = {items, 4};
-    clus_open_args args = {.name = "vol1", .type = "volume", .params = &params,
-                           .state_dir = fx->state};
+    clus_open_args args = {
+        .name = "vol1", .type = "volume", .params = &params, .state_dir = fx->state};
     clus_online_args on = {.flags = CLUS_ONLINE_RECOVER_MONITOR_STATE};
     clus_offline_args off = {0};
     clus_resid r;
@@ -955,6 +992,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_umount_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopt_after_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terminate_before_adopt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remount_and_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_backend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_injection_online, setup, teardown),
@@ -970,8 +1008,7 @@ int main(void)
         printf("SKIP: no /dev/loop-control (%s)\n", strerror(errno));
         return 77;
     }
-    if (system("command -v mkfs.ext4 >/dev/null 2>&1 && command -v losetup >/dev/null 2>&1") !=
-        0) {
+    if (system("command -v mkfs.ext4 >/dev/null 2>&1 && command -v losetup >/dev/null 2>&1") != 0) {
         printf("SKIP: mkfs.ext4 (e2fsprogs) or losetup (util-linux) is missing\n");
         return 77;
     }
