@@ -273,6 +273,17 @@ static void cb_log_event(clus_resource *handle, int level, const char *fmt, ...)
     clus_log(levels[level < 0 || level > 3 ? 0 : level], "%s %s: %s", v.type, v.name, message);
 }
 
+static void cb_set_reason(clus_resource *handle, const char *fmt, ...)
+{
+    char text[400];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    clus_res_set_reason(clus_res_from_handle(handle), text);
+}
+
 static uint32_t cb_set_status(clus_resource *handle, int state, uint32_t checkpoint,
                               uint32_t status)
 {
@@ -527,6 +538,7 @@ static uint32_t agent_init_types(clus_agent *agent)
         .signal_failure = cb_signal_failure,
         .set_locked_mode = cb_set_locked_mode,
         .loop = agent->loop,
+        .set_reason = cb_set_reason,
     };
     agent->registry = clus_registry_new(&agent->callbacks);
     if (agent->registry == NULL)

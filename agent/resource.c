@@ -44,9 +44,7 @@ struct clus_res_job {
     size_t ctl_returned;
     clus_param *out_props; /* CONTROL: what the type added */
     size_t out_count, out_cap;
-    int final_state; /* TERMINATE: state it leaves */
-    uint32_t final_status;
-    char *final_message;
+    char *reason;    /* the type's sentence for status (set_reason) */
     uint32_t status; /* result */
     bool alive;
     bool event_handle;
@@ -247,7 +245,7 @@ static void job_free(clus_res_job *job)
         free((char *)job->out_props[i].value);
     }
     free(job->out_props);
-    free(job->final_message);
+    free(job->reason);
     free(job);
 }
 
@@ -322,9 +320,33 @@ static void job_execute_open(clus_res_job *job)
     job->status = res->ops->open(&args, &res->resid);
 }
 
+/* The job this thread is running, for set_reason. */
+static _Thread_local clus_res_job *current_job;
+
+void clus_res_set_reason(clus_res *res, const char *text)
+{
+    clus_res_job *job = current_job;
+
+    if (job == NULL || job->res != res)
+        return;
+    free(job->reason);
+    job->reason = strdup(text);
+}
+
+static void job_call_type(clus_res_job *job);
+
 /* Runs the type's entry point. May be on a worker thread: touches only the
  * job and the resource's immutable parts (ops, resid, params). */
 void clus_res_job_execute(clus_res_job *job)
+{
+    clus_res_job *outer = current_job;
+
+    current_job = job;
+    job_call_type(job);
+    current_job = outer;
+}
+
+static void job_call_type(clus_res_job *job)
 {
     clus_res *res = job->res;
     const clus_restype_ops *ops = res->ops;
@@ -531,7 +553,7 @@ static bool offline_begin(clus_res *res, clus_res_job *job)
 static void op_job_finished(clus_res *res, clus_res_job *job)
 {
     bool online = job->kind == CLUS_JOB_ONLINE;
-    char message[160];
+    char message[320];
 
     if (job->gen != res->gen || res->op != (int)job->kind)
         return; /* terminated meanwhile, or the type already reported the end */
@@ -544,7 +566,7 @@ static void op_job_finished(clus_res *res, clus_res_job *job)
         op_answer(res, CLUS_E_IO_PENDING, online ? "online pending" : "offline pending");
     } else {
         snprintf(message, sizeof(message), "%s failed: %s", online ? "Online" : "Offline",
-                 clus_status_text(job->status));
+                 job->reason ? job->reason : clus_status_text(job->status));
         fail_now(res, job->status, "%s", message);
     }
 }
@@ -680,7 +702,9 @@ static void control_finished(clus_res *res, clus_res_job *job)
     props.items = job->out_props;
     props.count = job->out_count;
     outcome.status = job->status;
-    outcome.message = job->status == CLUS_E_INVALID_FUNCTION ? "control code not handled" : "";
+    outcome.message = job->reason                              ? job->reason
+                      : job->status == CLUS_E_INVALID_FUNCTION ? "control code not handled"
+                                                               : "";
     outcome.props = &props;
     outcome.out = job->ctl.out;
     outcome.out_len = job->ctl_returned;
@@ -762,7 +786,9 @@ static void open_finished(clus_res *res, clus_res_job *job)
         set_last(res, job->status, "Open failed");
     }
     answer(job->done, job->ctx, res, job->status,
-           job->status == CLUS_OK ? "opened" : "the type refused to open the resource");
+           job->status == CLUS_OK ? "opened"
+           : job->reason          ? job->reason
+                                  : "the type refused to open the resource");
     job->done = NULL;
 }
 
@@ -844,7 +870,8 @@ void clus_res_job_finish(clus_res_job *job)
         }
     }
     if (job->done != NULL) {
-        clus_res_outcome outcome = {.status = job->status, .alive = job->alive, .message = ""};
+        clus_res_outcome outcome = {
+            .status = job->status, .alive = job->alive, .message = job->reason ? job->reason : ""};
         job->done(job->ctx, res, &outcome);
     }
     job_free(job);

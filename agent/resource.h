@@ -173,6 +173,10 @@ void clus_res_status_report(clus_res *res, uint32_t gen, int state, uint32_t che
 void clus_res_failure_signal(clus_res *res, uint32_t failure_type, uint32_t app_code);
 void clus_res_locked_mode(clus_res *res, bool locked);
 
+/* The type's sentence for the status its running entry point returns: kept
+ * when called on the thread that runs res's job, ignored elsewhere. */
+void clus_res_set_reason(clus_res *res, const char *text);
+
 /* Any thread: the generation set_status reports belong to (0: nothing
  * pending, the type should stop). */
 uint32_t clus_res_accept_gen(const clus_res *res);

@@ -30,23 +30,24 @@ struct dummy_config {
 struct dummy {
     clus_resource *handle;
     struct dummy_config config;
-    struct dummy_config next;   /* SET_PRIVATE_PROPERTIES: used from the next Online */
+    struct dummy_config next; /* SET_PRIVATE_PROPERTIES: used from the next Online */
     bool has_next;
-    uv_timer_t op_timer;        /* the pending operation */
+    uv_timer_t op_timer; /* the pending operation */
     uv_timer_t progress_timer;
-    uv_timer_t fail_timer;      /* fail_after_ms */
-    int op_state;               /* CLUS_STATE_ONLINE or _OFFLINE while pending, else 0 */
+    uv_timer_t fail_timer; /* fail_after_ms */
+    int op_state;          /* CLUS_STATE_ONLINE or _OFFLINE while pending, else 0 */
     uint32_t checkpoint;
-    bool failed;                /* fail_after_ms fired */
+    bool failed; /* fail_after_ms fired */
     bool running;
-    int closing;                /* handles still to close */
+    int closing; /* handles still to close */
 };
 
 static const clus_monitor_callbacks *dummy_cb;
 
 static const char *const dummy_keys[] = {
-    "online_delay_ms", "offline_delay_ms", "progress_ms", "fail_after_ms", "fail_online",
-    "fail_offline",    "hang",             "event_handle", "looks_alive", "is_alive", NULL};
+    "online_delay_ms", "offline_delay_ms", "progress_ms", "fail_after_ms",
+    "fail_online",     "fail_offline",     "hang",        "event_handle",
+    "looks_alive",     "is_alive",         NULL};
 
 static bool dummy_key_known(const char *key)
 {
@@ -90,8 +91,10 @@ static uint32_t dummy_parse(const clus_params *params, struct dummy_config *c,
     for (size_t i = 0; i < params->count; i++) {
         const char *k = params->items[i].key, *v = params->items[i].value;
         if (!dummy_key_known(k) || !dummy_parse_one(c, k, v)) {
-            if (handle != NULL)
+            if (handle != NULL) {
                 dummy_cb->log_event(handle, CLUS_LOG_ERROR, "bad parameter %s=%s", k, v);
+                dummy_cb->set_reason(handle, "bad parameter %s=%.80s", k, v);
+            }
             return CLUS_E_INVALID_PARAMETER;
         }
     }
@@ -168,8 +171,8 @@ static void dummy_now_online(struct dummy *d)
 static void dummy_progress(uv_timer_t *t)
 {
     struct dummy *d = t->data;
-    int pending = d->op_state == CLUS_STATE_ONLINE ? CLUS_STATE_ONLINE_PENDING
-                                                   : CLUS_STATE_OFFLINE_PENDING;
+    int pending =
+        d->op_state == CLUS_STATE_ONLINE ? CLUS_STATE_ONLINE_PENDING : CLUS_STATE_OFFLINE_PENDING;
 
     if (dummy_cb->set_status(d->handle, pending, ++d->checkpoint, CLUS_OK) == CLUS_EXIT_TERMINATE)
         dummy_stop_timers(d);
@@ -312,8 +315,8 @@ static const clus_restype_ops dummy_ops = {
     .cancel = dummy_cancel,
 };
 
-uint32_t clus_dummy_type_startup(const char *type_name, uint32_t min_version,
-                                 uint32_t max_version, const clus_monitor_callbacks *callbacks,
+uint32_t clus_dummy_type_startup(const char *type_name, uint32_t min_version, uint32_t max_version,
+                                 const clus_monitor_callbacks *callbacks,
                                  const clus_restype_ops **ops)
 {
     if (strcmp(type_name, "dummy") != 0)

@@ -45,15 +45,15 @@ struct proc {
     char logfile[PATH_MAX];
 
     pthread_mutex_t op_lock; /* one entry point at a time; Terminate kills before taking it */
-    pthread_mutex_t lock;  /* guards the fields below: monitor thread vs entry points */
-    pid_t pid;             /* 0 when nothing runs */
+    pthread_mutex_t lock;    /* guards the fields below: monitor thread vs entry points */
+    pid_t pid;               /* 0 when nothing runs */
     int pidfd;
-    bool child;            /* started by this agent: reap it */
-    bool stopping;         /* an Offline/Terminate is stopping it: not a failure */
+    bool child;    /* started by this agent: reap it */
+    bool stopping; /* an Offline/Terminate is stopping it: not a failure */
     bool exited;
     pthread_t monitor;
     bool monitor_running;
-    int wake[2];           /* tells the monitor to quit */
+    int wake[2]; /* tells the monitor to quit */
 };
 
 static const clus_monitor_callbacks *proc_cb;
@@ -77,11 +77,17 @@ static uint32_t proc_parse(struct proc *p, const clus_params *params)
             ok = false;
         if (!ok) {
             proc_cb->log_event(p->handle, CLUS_LOG_ERROR, "bad parameter %s=%.80s", k, v);
+            proc_cb->set_reason(p->handle,
+                                "bad parameter %s=%.80s (the process type takes "
+                                "command, stop_timeout_ms, health_command, "
+                                "health_timeout_ms)",
+                                k, v);
             return CLUS_E_INVALID_PARAMETER;
         }
     }
     if (p->command == NULL) {
         proc_cb->log_event(p->handle, CLUS_LOG_ERROR, "parameter command is required");
+        proc_cb->set_reason(p->handle, "parameter command is required");
         return CLUS_E_INVALID_PARAMETER;
     }
     return CLUS_OK;
@@ -185,7 +191,8 @@ static bool proc_wait_exit(int pidfd, uint32_t ms)
 static void *proc_monitor(void *arg)
 {
     struct proc *p = arg;
-    struct pollfd pfds[2] = {{.fd = p->pidfd, .events = POLLIN}, {.fd = p->wake[0], .events = POLLIN}};
+    struct pollfd pfds[2] = {{.fd = p->pidfd, .events = POLLIN},
+                             {.fd = p->wake[0], .events = POLLIN}};
     bool failed = false;
 
     while (poll(pfds, 2, -1) < 0 && errno == EINTR)
@@ -294,6 +301,7 @@ static uint32_t proc_online_locked(clus_resid resid, clus_online_args *args)
     if (status != CLUS_OK) {
         proc_cb->log_event(p->handle, CLUS_LOG_ERROR, "cannot start /bin/sh: %s",
                            clus_status_text(status));
+        proc_cb->set_reason(p->handle, "cannot start /bin/sh: %s", clus_status_text(status));
         return status;
     }
     proc_write_pidfile(p, pid);

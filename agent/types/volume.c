@@ -80,6 +80,12 @@ typedef struct volume_res {
 static const clus_monitor_callbacks *monitor;
 
 #define LOG(r, level, ...) monitor->log_event((r)->handle, (level), __VA_ARGS__)
+/* A failure: logged, and its sentence goes back to the caller. */
+#define LOG_REASON(r, level, ...)                                                                  \
+    do {                                                                                           \
+        LOG(r, level, __VA_ARGS__);                                                                \
+        monitor->set_reason((r)->handle, __VA_ARGS__);                                             \
+    } while (0)
 
 /* ---- parameters ---- */
 
@@ -282,6 +288,7 @@ static uint32_t volume_open(const clus_open_args *args, clus_resid *resid)
     if (s != CLUS_OK) {
         monitor->log_event(args->handle, CLUS_LOG_ERROR, "open failed (%s): %s",
                            clus_status_name(s), msg);
+        monitor->set_reason(args->handle, "%s", msg);
         res_free(r);
         return s;
     }
@@ -360,8 +367,9 @@ static uint32_t volume_online(clus_resid resid, clus_online_args *args)
     uint32_t s = apply_stored(r, msg, sizeof(msg));
 
     if (s != CLUS_OK) {
-        LOG(r, CLUS_LOG_ERROR, "online failed: the stored properties cannot be used (%s): %s",
-            clus_status_name(s), msg);
+        LOG_REASON(r, CLUS_LOG_ERROR,
+                   "online failed: the stored properties cannot be used (%s): %s",
+                   clus_status_name(s), msg);
         return s;
     }
     clus_volume_set_progress(r->vol, online_progress, r);
@@ -371,7 +379,7 @@ static uint32_t volume_online(clus_resid resid, clus_online_args *args)
     if (s == CLUS_E_NOT_FOUND)
         s = clus_volume_online(r->vol, msg, sizeof(msg));
     if (s != CLUS_OK) {
-        LOG(r, CLUS_LOG_ERROR, "online failed (%s): %s", clus_status_name(s), msg);
+        LOG_REASON(r, CLUS_LOG_ERROR, "online failed (%s): %s", clus_status_name(s), msg);
         return s;
     }
     LOG(r, CLUS_LOG_INFORMATION, "online%s%s", msg[0] != '\0' ? ": " : "", msg);
@@ -391,7 +399,7 @@ static uint32_t volume_offline(clus_resid resid, const clus_offline_args *args)
     watch_stop(r); /* the unmount must not look like a failure */
     s = clus_volume_offline(r->vol, msg, sizeof(msg));
     if (s != CLUS_OK) {
-        LOG(r, CLUS_LOG_ERROR, "offline failed (%s): %s", clus_status_name(s), msg);
+        LOG_REASON(r, CLUS_LOG_ERROR, "offline failed (%s): %s", clus_status_name(s), msg);
         if (!clus_volume_is_offline(r->vol))
             watch_start(r);
         return s;
@@ -450,7 +458,7 @@ static uint32_t volume_arbitrate(clus_resid resid, clus_quorum_lost_fn lost)
     uint32_t s = clus_volume_claim(r->vol, msg, sizeof(msg));
 
     if (s != CLUS_OK) {
-        LOG(r, CLUS_LOG_WARNING, "arbitrate lost (%s): %s", clus_status_name(s), msg);
+        LOG_REASON(r, CLUS_LOG_WARNING, "arbitrate lost (%s): %s", clus_status_name(s), msg);
         return s;
     }
     r->lost = lost; /* an OFD lock is never taken away while we hold it */
@@ -464,7 +472,7 @@ static uint32_t volume_release(clus_resid resid)
     uint32_t s = clus_volume_release(r->vol, msg, sizeof(msg));
 
     if (s != CLUS_OK)
-        LOG(r, CLUS_LOG_WARNING, "release refused (%s): %s", clus_status_name(s), msg);
+        LOG_REASON(r, CLUS_LOG_WARNING, "release refused (%s): %s", clus_status_name(s), msg);
     else
         r->lost = NULL;
     return s;
@@ -545,7 +553,7 @@ static uint32_t ctl_validate(volume_res *r, clus_control *ctl, bool store)
     }
     if (s != CLUS_OK || !store) {
         if (s != CLUS_OK)
-            LOG(r, CLUS_LOG_ERROR, "invalid properties (%s): %s", clus_status_name(s), msg);
+            LOG_REASON(r, CLUS_LOG_ERROR, "invalid properties (%s): %s", clus_status_name(s), msg);
         params_free(&merged);
         return s;
     }
@@ -590,7 +598,7 @@ static uint32_t ctl_read(volume_res *r, clus_control *ctl)
     s = clus_volume_read(r->vol, clus_params_get(ctl->properties, "path"), offset, ctl->out,
                          (size_t)length, &done, msg, sizeof(msg));
     if (s != CLUS_OK)
-        LOG(r, CLUS_LOG_WARNING, "read failed (%s): %s", clus_status_name(s), msg);
+        LOG_REASON(r, CLUS_LOG_WARNING, "read failed (%s): %s", clus_status_name(s), msg);
     if (ctl->bytes_returned != NULL)
         *ctl->bytes_returned = done;
     return s;
@@ -608,7 +616,7 @@ static uint32_t ctl_write(volume_res *r, clus_control *ctl)
     s = clus_volume_write(r->vol, clus_params_get(ctl->properties, "path"), offset, ctl->in_buffer,
                           ctl->in_size, &done, msg, sizeof(msg));
     if (s != CLUS_OK)
-        LOG(r, CLUS_LOG_WARNING, "write failed (%s): %s", clus_status_name(s), msg);
+        LOG_REASON(r, CLUS_LOG_WARNING, "write failed (%s): %s", clus_status_name(s), msg);
     if (ctl->bytes_returned != NULL)
         *ctl->bytes_returned = 0;
     add_long(ctl, "written", (long)done);

@@ -59,14 +59,14 @@ extern "C" {
 #define CLUS_ONLINE_VALID_FLAGS                  0x1Fu
 
 /* OfflineV2 flags (CLUS_RESDLL_OFFLINE_*). */
-#define CLUS_OFFLINE_IGNORE_RESOURCE_STATUS           0x01u
-#define CLUS_OFFLINE_RETURN_TO_SOURCE_NODE_ON_ERROR   0x02u
-#define CLUS_OFFLINE_QUEUE_ENABLED                    0x04u
-#define CLUS_OFFLINE_RETURNING_TO_SOURCE_NODE_ON_ERR  0x08u
-#define CLUS_OFFLINE_DUE_TO_EMBEDDED_FAILURE          0x10u
-#define CLUS_OFFLINE_IGNORE_NETWORK_CONNECTIVITY      0x20u
-#define CLUS_OFFLINE_DO_NOT_UPDATE_PERSISTENT_STATE   0x40u
-#define CLUS_OFFLINE_VALID_FLAGS                      0x7Fu
+#define CLUS_OFFLINE_IGNORE_RESOURCE_STATUS          0x01u
+#define CLUS_OFFLINE_RETURN_TO_SOURCE_NODE_ON_ERROR  0x02u
+#define CLUS_OFFLINE_QUEUE_ENABLED                   0x04u
+#define CLUS_OFFLINE_RETURNING_TO_SOURCE_NODE_ON_ERR 0x08u
+#define CLUS_OFFLINE_DUE_TO_EMBEDDED_FAILURE         0x10u
+#define CLUS_OFFLINE_IGNORE_NETWORK_CONNECTIVITY     0x20u
+#define CLUS_OFFLINE_DO_NOT_UPDATE_PERSISTENT_STATE  0x40u
+#define CLUS_OFFLINE_VALID_FLAGS                     0x7Fu
 
 /* OpenV2 flags (CLUS_RESDLL_OPEN_*). */
 #define CLUS_OPEN_RECOVER_MONITOR_STATE 0x1u
@@ -89,37 +89,37 @@ extern "C" {
 #define CLUS_FAILURE_NETWORK_LOSS 2u
 
 /* Control codes the agent itself understands (CLUSCTL_RESOURCE_*). */
-#define CLUSCTL_RESOURCE_UNKNOWN                      0x01000000u
-#define CLUSCTL_RESOURCE_GET_CHARACTERISTICS          0x01000005u
-#define CLUSCTL_RESOURCE_GET_FLAGS                    0x01000009u
-#define CLUSCTL_RESOURCE_GET_CLASS_INFO               0x0100000Du
-#define CLUSCTL_RESOURCE_GET_NAME                     0x01000029u
-#define CLUSCTL_RESOURCE_GET_RESOURCE_TYPE            0x0100002Du
-#define CLUSCTL_RESOURCE_ENUM_COMMON_PROPERTIES       0x01000051u
-#define CLUSCTL_RESOURCE_GET_RO_COMMON_PROPERTIES     0x01000055u
-#define CLUSCTL_RESOURCE_GET_COMMON_PROPERTIES        0x01000059u
-#define CLUSCTL_RESOURCE_SET_COMMON_PROPERTIES        0x0140005Eu
-#define CLUSCTL_RESOURCE_VALIDATE_COMMON_PROPERTIES   0x01000061u
-#define CLUSCTL_RESOURCE_ENUM_PRIVATE_PROPERTIES      0x01000079u
-#define CLUSCTL_RESOURCE_GET_RO_PRIVATE_PROPERTIES    0x0100007Du
-#define CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES       0x01000081u
-#define CLUSCTL_RESOURCE_SET_PRIVATE_PROPERTIES       0x01400086u
-#define CLUSCTL_RESOURCE_VALIDATE_PRIVATE_PROPERTIES  0x01000089u
-#define CLUSCTL_RESOURCE_STATE_CHANGE_REASON          0x0150004Eu
-#define CLUSCTL_RESOURCE_STORAGE_GET_DISK_INFO        0x01000191u
-#define CLUSCTL_RESOURCE_TYPE_UNKNOWN                 0x02000000u
-#define CLUSCTL_RESOURCE_TYPE_GET_CHARACTERISTICS     0x02000005u
-#define CLUSCTL_RESOURCE_TYPE_GET_ARB_TIMEOUT         0x02000015u
-#define CLUSCTL_RESOURCE_TYPE_GET_PRIVATE_PROPERTIES  0x02000081u
-#define CLUSCTL_RESOURCE_TYPE_SET_PRIVATE_PROPERTIES  0x02400086u
-#define CLUSCTL_RESOURCE_TYPE_VALIDATE_PRIVATE_PROPS  0x02000089u
+#define CLUSCTL_RESOURCE_UNKNOWN                     0x01000000u
+#define CLUSCTL_RESOURCE_GET_CHARACTERISTICS         0x01000005u
+#define CLUSCTL_RESOURCE_GET_FLAGS                   0x01000009u
+#define CLUSCTL_RESOURCE_GET_CLASS_INFO              0x0100000Du
+#define CLUSCTL_RESOURCE_GET_NAME                    0x01000029u
+#define CLUSCTL_RESOURCE_GET_RESOURCE_TYPE           0x0100002Du
+#define CLUSCTL_RESOURCE_ENUM_COMMON_PROPERTIES      0x01000051u
+#define CLUSCTL_RESOURCE_GET_RO_COMMON_PROPERTIES    0x01000055u
+#define CLUSCTL_RESOURCE_GET_COMMON_PROPERTIES       0x01000059u
+#define CLUSCTL_RESOURCE_SET_COMMON_PROPERTIES       0x0140005Eu
+#define CLUSCTL_RESOURCE_VALIDATE_COMMON_PROPERTIES  0x01000061u
+#define CLUSCTL_RESOURCE_ENUM_PRIVATE_PROPERTIES     0x01000079u
+#define CLUSCTL_RESOURCE_GET_RO_PRIVATE_PROPERTIES   0x0100007Du
+#define CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES      0x01000081u
+#define CLUSCTL_RESOURCE_SET_PRIVATE_PROPERTIES      0x01400086u
+#define CLUSCTL_RESOURCE_VALIDATE_PRIVATE_PROPERTIES 0x01000089u
+#define CLUSCTL_RESOURCE_STATE_CHANGE_REASON         0x0150004Eu
+#define CLUSCTL_RESOURCE_STORAGE_GET_DISK_INFO       0x01000191u
+#define CLUSCTL_RESOURCE_TYPE_UNKNOWN                0x02000000u
+#define CLUSCTL_RESOURCE_TYPE_GET_CHARACTERISTICS    0x02000005u
+#define CLUSCTL_RESOURCE_TYPE_GET_ARB_TIMEOUT        0x02000015u
+#define CLUSCTL_RESOURCE_TYPE_GET_PRIVATE_PROPERTIES 0x02000081u
+#define CLUSCTL_RESOURCE_TYPE_SET_PRIVATE_PROPERTIES 0x02400086u
+#define CLUSCTL_RESOURCE_TYPE_VALIDATE_PRIVATE_PROPS 0x02000089u
 /* clus's own codes (user bit 0x200000). */
-#define CLUSCTL_RESOURCE_TYPE_GET_METADATA            0x02200005u /* OCF meta-data, parsed */
-#define CLUSCTL_RESOURCE_TYPE_GET_INFO                0x02200009u /* facts for the types list */
-#define CLUSCTL_RESOURCE_VOLUME_READ                  0x01200005u /* props path, offset, length */
-#define CLUSCTL_RESOURCE_VOLUME_WRITE                 0x0160000Au /* props path, offset; in_buffer */
-#define CLUSCTL_RESOURCE_VOLUME_GET_INFO              0x0120000Du /* device, loop, mount, ro, mark, holder */
-#define CLUSCTL_RESOURCE_VOLUME_IS_OFFLINE            0x01200011u /* property offline=true|false */
+#define CLUSCTL_RESOURCE_TYPE_GET_METADATA 0x02200005u /* OCF meta-data, parsed */
+#define CLUSCTL_RESOURCE_TYPE_GET_INFO     0x02200009u /* facts for the types list */
+#define CLUSCTL_RESOURCE_VOLUME_READ       0x01200005u /* props path, offset, length */
+#define CLUSCTL_RESOURCE_VOLUME_WRITE      0x0160000Au /* props path, offset; in_buffer */
+#define CLUSCTL_RESOURCE_VOLUME_GET_INFO   0x0120000Du /* device, loop, mount, ro, mark, holder */
+#define CLUSCTL_RESOURCE_VOLUME_IS_OFFLINE 0x01200011u /* property offline=true|false */
 
 /* The agent's handle of one resource (RESOURCE_HANDLE). Opaque; valid from
  * open until close returns. Pass it back to the callbacks, nothing else. */
@@ -168,13 +168,11 @@ typedef struct clus_monitor_callbacks {
      * OnlinePending/OfflinePending with a rising checkpoint, or the final
      * Online, Offline or Failed (status: why it failed). Returns
      * CLUS_EXIT_TERMINATE when the operation was terminated: stop working. */
-    uint32_t (*set_status)(clus_resource *handle, int state, uint32_t checkpoint,
-                           uint32_t status);
+    uint32_t (*set_status)(clus_resource *handle, int state, uint32_t checkpoint, uint32_t status);
 
     /* The EventHandle: reports that an Online resource failed. The agent
      * checks with IsAlive at once; false means Failed and Terminate. */
-    uint32_t (*signal_failure)(clus_resource *handle, uint32_t failure_type,
-                               uint32_t app_code);
+    uint32_t (*signal_failure)(clus_resource *handle, uint32_t failure_type, uint32_t app_code);
 
     /* Declares locked mode: Online/Offline are refused (5960) unless the
      * caller passes IGNORE_RESOURCE_STATUS. */
@@ -182,26 +180,33 @@ typedef struct clus_monitor_callbacks {
 
     /* The agent's uv_loop_t, for CLUS_RESTYPE_F_LOOP types only (loop thread). */
     struct uv_loop_s *loop;
+
+    /* Gives the sentence that goes with the status the running entry point
+     * is about to return ("claimed by pid 4711"); the caller sees it in the
+     * reply's message. Call it from inside the entry point, on its thread;
+     * elsewhere it does nothing. */
+    void (*set_reason)(clus_resource *handle, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 } clus_monitor_callbacks;
 
 /* Open's arguments. Every pointer is valid only during the call. */
 typedef struct clus_open_args {
-    const char *name;         /* resource name */
-    const char *type;         /* the type name it was opened as */
+    const char *name;          /* resource name */
+    const char *type;          /* the type name it was opened as */
     const clus_params *params; /* type parameters (common ones removed) */
-    const char *state_dir;    /* a directory of this resource's own, kept across
-                               * agent restarts (pid files, offline marks) */
-    uint32_t open_flags;      /* CLUS_OPEN_* */
-    clus_resource *handle;    /* for the callbacks */
+    const char *state_dir;     /* a directory of this resource's own, kept across
+                                * agent restarts (pid files, offline marks) */
+    uint32_t open_flags;       /* CLUS_OPEN_* */
+    clus_resource *handle;     /* for the callbacks */
 } clus_open_args;
 
 /* Online/Offline arguments. */
 typedef struct clus_online_args {
-    uint32_t flags;          /* CLUS_ONLINE_*; 0 for Online (V1) */
+    uint32_t flags; /* CLUS_ONLINE_*; 0 for Online (V1) */
     const void *in_buffer;
     size_t in_size;
-    bool event_handle;       /* out: true if the type will call signal_failure
-                              * (switches LooksAlive polling off) */
+    bool event_handle; /* out: true if the type will call signal_failure
+                        * (switches LooksAlive polling off) */
 } clus_online_args;
 
 typedef struct clus_offline_args {
@@ -267,8 +272,7 @@ typedef struct clus_restype_ops {
 } clus_restype_ops;
 
 typedef uint32_t (*clus_startup_fn)(const char *type_name, uint32_t min_version,
-                                    uint32_t max_version,
-                                    const clus_monitor_callbacks *callbacks,
+                                    uint32_t max_version, const clus_monitor_callbacks *callbacks,
                                     const clus_restype_ops **ops);
 
 #ifdef __cplusplus

@@ -15,7 +15,7 @@ expect_json "open of an existing name is refused (5010)" "$out" '.status == 5010
 out=$(ctl $A open x1 --type nosuchtype)
 expect_json "open of an unknown type is refused (5079)" "$out" '.status == 5079'
 out=$(ctl $A open x2 --type dummy --param bogus=1)
-expect_json "the type refuses an unknown parameter (87)" "$out" '.status == 87'
+expect_json "the type refuses an unknown parameter (87), saying which" "$out" '.status == 87 and (.message | test("bogus"))'
 out=$(ctl $A state x2)
 expect_json "a refused open leaves nothing behind" "$out" '.status == 5007'
 out=$(ctl $A types)

@@ -12,6 +12,7 @@
 #include "resource.h"
 #include "status.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,8 +141,12 @@ static void t_close(clus_resid r)
 {
     type.close_calls++;
 }
+static clus_res *current_res;
+
 static uint32_t t_online(clus_resid r, clus_online_args *a)
 {
+    if (type.online_result != CLUS_OK && type.online_result != CLUS_E_IO_PENDING)
+        clus_res_set_reason(current_res, "the widget is jammed");
     type.online_calls++;
     type.last_online_flags = a->flags;
     a->event_handle = type.event_handle;
@@ -185,6 +190,7 @@ static struct {
     int count;
     uint32_t status;
     bool alive;
+    char message[256];
 } done;
 
 static void on_done(void *ctx, clus_res *res, const clus_res_outcome *o)
@@ -192,6 +198,7 @@ static void on_done(void *ctx, clus_res *res, const clus_res_outcome *o)
     done.count++;
     done.status = o->status;
     done.alive = o->alive;
+    snprintf(done.message, sizeof(done.message), "%s", o->message ? o->message : "");
 }
 
 static clus_res *make(uint32_t pending_ms, uint32_t looks_ms, uint32_t is_ms)
@@ -207,6 +214,7 @@ static clus_res *make(uint32_t pending_ms, uint32_t looks_ms, uint32_t is_ms)
     env.now = 1000;
     res = clus_res_new(&fake_env, 1, "r", "fake", &fake_ops, false, &none, &props, "/tmp");
     assert_non_null(res);
+    current_res = res;
     clus_res_open(res, 0, CLUS_STATE_OFFLINE, 0, on_done, NULL);
     run_all();
     assert_int_equal(done.count, 1);
@@ -345,10 +353,12 @@ static void test_online_error_terminates(void **state)
     clus_res_online(res, 0, NULL, 0, on_done, NULL);
     run_all();
     assert_int_equal(done.status, CLUS_E_RESOURCE_FAILED);
+    assert_non_null(strstr(done.message, "the widget is jammed")); /* the type's reason */
     assert_int_equal(clus_res_state(res), CLUS_STATE_FAILED);
     assert_int_equal(type.terminate_calls, 1);
     clus_res_view_get(res, &v);
     assert_int_equal(v.persisted_state, CLUS_STATE_OFFLINE); /* never got Online */
+    assert_non_null(strstr(v.last_message, "the widget is jammed"));
     destroy(res);
 }
 

@@ -50,11 +50,23 @@ static uint32_t m_signal(clus_resource *h, uint32_t type, uint32_t code)
     return 0;
 }
 
+static char last_reason[400];
+
+static void m_set_reason(clus_resource *h, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(last_reason, sizeof(last_reason), fmt, ap);
+    va_end(ap);
+}
+
 static const clus_monitor_callbacks monitor = {
     .size = sizeof(clus_monitor_callbacks),
     .log_event = m_log,
     .set_status = m_set_status,
     .signal_failure = m_signal,
+    .set_reason = m_set_reason,
 };
 
 /* Properties a control call returned. */
@@ -256,8 +268,7 @@ static void test_lifecycle_and_controls(void **state)
     /* ... but the resource's configuration stays manageable while offline */
     assert_int_equal(simple(fx, r, CLUSCTL_RESOURCE_SET_PRIVATE_PROPERTIES, same_image, 1, &p),
                      CLUS_E_RESOURCE_PROPERTIES_STORED);
-    assert_int_equal(simple(fx, r, CLUSCTL_RESOURCE_VALIDATE_PRIVATE_PROPERTIES, same_image, 1,
-                            &p),
+    assert_int_equal(simple(fx, r, CLUSCTL_RESOURCE_VALIDATE_PRIVATE_PROPERTIES, same_image, 1, &p),
                      CLUS_OK);
     assert_int_equal(simple(fx, r, CLUSCTL_RESOURCE_ENUM_PRIVATE_PROPERTIES, none, 0, &p), 0);
     assert_int_equal(simple(fx, r, CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES, none, 0, &p), 0);
