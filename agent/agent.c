@@ -82,8 +82,39 @@ static void env_after_work(uv_work_t *work, int status)
     agent_maybe_teardown(agent);
 }
 
-/* Loop-native types run now; their finish comes through the hand-off queue
- * on the next turn, so the state machine never re-enters itself. */
+/* Finishes the jobs that ran inline, in order. Runs from a uv_idle handle,
+ * i.e. on the next loop turn: no lock, no system call. */
+static void finished_drain(uv_idle_t *idle)
+{
+    clus_agent *agent = idle->data;
+
+    while (agent->finished_head < agent->finished_count) {
+        clus_res_job *job = agent->finished[agent->finished_head++];
+        clus_res_job_finish(job); /* may append more */
+    }
+    agent->finished_head = agent->finished_count = 0;
+    uv_idle_stop(idle);
+}
+
+static void finished_push(clus_agent *agent, clus_res_job *job)
+{
+    if (agent->finished_count == agent->finished_cap) {
+        size_t cap = agent->finished_cap ? agent->finished_cap * 2 : 64;
+        clus_res_job **grown = realloc(agent->finished, cap * sizeof(*grown));
+        if (grown == NULL) {
+            clus_error("out of memory: finishing a job at once");
+            clus_res_job_finish(job);
+            return;
+        }
+        agent->finished = grown;
+        agent->finished_cap = cap;
+    }
+    agent->finished[agent->finished_count++] = job;
+    uv_idle_start(&agent->finished_idle, finished_drain);
+}
+
+/* Loop-native types run now; their finish comes on the next loop turn, so
+ * the state machine never re-enters itself. */
 static void env_run(void *arg, clus_res_job *job, bool loop_native)
 {
     clus_agent *agent = arg;
@@ -91,14 +122,14 @@ static void env_run(void *arg, clus_res_job *job, bool loop_native)
 
     if (loop_native) {
         clus_res_job_execute(job);
-        agent_post(agent, &(struct agent_post){.kind = POST_JOB_DONE, .job = job});
+        finished_push(agent, job);
         return;
     }
     work = calloc(1, sizeof(*work));
     if (work == NULL) {
         clus_error("out of memory queueing a job; running it on the loop");
         clus_res_job_execute(job);
-        agent_post(agent, &(struct agent_post){.kind = POST_JOB_DONE, .job = job});
+        finished_push(agent, job);
         return;
     }
     work->data = job;
@@ -206,10 +237,6 @@ static void post_deliver(clus_agent *agent, struct agent_post *post)
 {
     clus_res *res;
 
-    if (post->kind == POST_JOB_DONE) {
-        clus_res_job_finish(post->job);
-        return;
-    }
     res = agent_find_id(agent, post->res_id);
     if (res == NULL)
         return; /* closed meanwhile */
@@ -577,6 +604,7 @@ static uint32_t agent_listen(clus_agent *agent, char *err, size_t errlen)
         .contexts = agent->config.contexts,
         .slow = agent_dispatch,
         .arg = agent,
+        .allow_insecure = agent->config.insecure,
     };
 
     return clus_rpc_server_start(agent->loop, &rpc, &agent->server, err, errlen);
@@ -601,6 +629,8 @@ uint32_t clus_agent_start(uv_loop_t *loop, const clus_agent_config *config, clus
     agent->post_wake.data = agent;
     uv_timer_init(loop, &agent->lease_timer);
     agent->lease_timer.data = agent;
+    uv_idle_init(loop, &agent->finished_idle);
+    agent->finished_idle.data = agent;
     status = agent->events ? agent_open_store(agent, err, errlen) : CLUS_E_NOT_ENOUGH_MEMORY;
     if (status == CLUS_OK)
         status = agent_init_types(agent);
@@ -632,8 +662,10 @@ static void agent_teardown(clus_agent *agent)
 {
     struct agent_entry *e, *tmp;
 
-    while (agent->post_head != NULL && agent->jobs_in_flight == 0)
+    while ((agent->post_head != NULL || agent->finished_count > 0) && agent->jobs_in_flight == 0) {
         post_on_wake(&agent->post_wake);
+        finished_drain(&agent->finished_idle);
+    }
     if (agent->jobs_in_flight > 0)
         return; /* a finished job started another: wait for it too */
     atomic_store(&agent->torn_down, true);
@@ -647,7 +679,8 @@ static void agent_teardown(clus_agent *agent)
         for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
             uv_close((uv_handle_t *)&slot->timers[i], NULL);
     }
-    agent->open_handles = 2;
+    agent->open_handles = 3;
+    uv_close((uv_handle_t *)&agent->finished_idle, agent_handle_closed);
     uv_close((uv_handle_t *)&agent->post_wake, agent_handle_closed);
     uv_close((uv_handle_t *)&agent->lease_timer, agent_handle_closed);
 }
@@ -700,5 +733,6 @@ void clus_agent_free(clus_agent *agent)
     clus_events_free(agent->events);
     clus_registry_free(agent->registry);
     pthread_mutex_destroy(&agent->post_lock);
+    free(agent->finished);
     free(agent);
 }

@@ -9,6 +9,7 @@
 #ifndef CLUS_AGENT_AGENT_H
 #define CLUS_AGENT_AGENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -24,6 +25,7 @@ typedef struct clus_agent_config {
     unsigned contexts;      /* concurrent calls (default 128) */
     uint32_t call_bound_ms; /* Online/Offline answer 997 after this (default 250) */
     size_t event_history;   /* events kept for watchers (default 8192) */
+    bool insecure;          /* allow plain tcp:// on a non-loopback address */
 } clus_agent_config;
 
 /* Opens the store, registers the types, re-opens the persisted resources

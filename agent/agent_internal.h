@@ -24,12 +24,11 @@ struct agent_entry {
     UT_hash_handle hh_id; /* by id */
 };
 
-/* A message to the loop thread: a type's report or a finished inline job. */
-enum agent_post_kind { POST_JOB_DONE, POST_STATUS, POST_FAILURE, POST_LOCKED };
+/* A message to the loop thread from a type's callback (any thread). */
+enum agent_post_kind { POST_STATUS, POST_FAILURE, POST_LOCKED };
 
 struct agent_post {
     enum agent_post_kind kind;
-    clus_res_job *job;
     uint64_t res_id;
     uint32_t gen;
     int state;
@@ -59,6 +58,11 @@ struct clus_agent {
     pthread_mutex_t post_lock; /* guards post_head/post_tail only */
     struct agent_post *post_head, *post_tail;
     uv_async_t post_wake;
+
+    /* Jobs of loop-native types that ran inline, finished on the next turn. */
+    clus_res_job **finished;
+    size_t finished_head, finished_count, finished_cap;
+    uv_idle_t finished_idle;
 
     struct agent_watcher *watchers;
     unsigned watcher_count;

@@ -14,6 +14,7 @@
 #ifndef CLUS_AGENT_CONFIG_H
 #define CLUS_AGENT_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,7 @@ typedef struct clus_agent_file {
     char *log_level;
     uint32_t call_bound_ms; /* 0 = not set */
     uint32_t contexts;      /* 0 = not set */
+    bool insecure;          /* command line only */
 } clus_agent_file;
 
 /* 0, or 87 with "FILE:LINE: reason" in err. */

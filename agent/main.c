@@ -19,9 +19,10 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: clus-agent --state-dir DIR [--listen URL] [--config FILE]\n"
             "                  [--plugin-dir DIR] [--call-bound-ms MS] [--contexts N]\n"
-            "                  [--log-level debug|info|warn|error]\n"
+            "                  [--log-level debug|info|warn|error] [--insecure]\n"
             "\n"
             "Serves every resource entry point over nng (default listen %s).\n"
+            "Plain tcp:// on a non-loopback address needs --insecure (use tls+tcp://).\n"
             "SIGTERM/SIGINT stop the agent and leave resources as they are.\n",
             CLUS_AGENT_DEFAULT_URL);
 }
@@ -58,8 +59,11 @@ static int parse_args(int argc, char **argv, clus_agent_file *f, const char **co
         ['l'] = &f->listen, ['s'] = &f->state_dir, ['p'] = &f->plugin_dir, ['v'] = &f->log_level};
     int c;
 
-    while ((c = getopt_long(argc, argv, "l:s:c:p:b:n:v:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:s:c:p:b:n:v:hi", opts, NULL)) != -1) {
         switch (c) {
+        case 'i':
+            f->insecure = true;
+            break;
         case 'c':
             *config_path = optarg;
             break;
@@ -117,7 +121,8 @@ static int run(clus_agent_file *f)
                                 .state_dir = f->state_dir,
                                 .plugin_dir = f->plugin_dir,
                                 .contexts = f->contexts,
-                                .call_bound_ms = f->call_bound_ms};
+                                .call_bound_ms = f->call_bound_ms,
+                                .insecure = f->insecure};
     struct agent_main m = {0};
     uv_loop_t *loop = uv_default_loop();
     char err[512] = "";

@@ -4,7 +4,9 @@
  * The same socket shape as clus-agent's rpc server, minus everything clus
  * does (decode, the hop to the loop, the state machine, encode).
  *
- *   bench-echo-server URL [CONTEXTS]
+ *   bench-echo-server URL [CONTEXTS [REPLY_BYTES]]
+ * With REPLY_BYTES the answer is that many bytes (the size of the agent's
+ * answer to the same request), else the request itself.
  */
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -19,6 +21,8 @@ struct echo_ctx {
     nng_aio *aio;
     int sending;
 };
+
+static size_t reply_bytes; /* 0: echo the request */
 
 static void echo_cb(void *arg)
 {
@@ -39,7 +43,11 @@ static void echo_cb(void *arg)
         return;
     }
     e->sending = 1;
-    nng_aio_set_msg(e->aio, nng_aio_get_msg(e->aio));
+    if (reply_bytes > 0) {
+        nng_msg *msg = nng_aio_get_msg(e->aio);
+        nng_msg_realloc(msg, reply_bytes);
+        nng_aio_set_msg(e->aio, msg);
+    }
     nng_ctx_send(e->ctx, e->aio);
 }
 
@@ -51,8 +59,10 @@ int main(int argc, char **argv)
     sigset_t set;
     int sig;
 
+    if (argc > 3)
+        reply_bytes = (size_t)atol(argv[3]);
     if (argc < 2 || n <= 0) {
-        fprintf(stderr, "usage: bench-echo-server URL [CONTEXTS]\n");
+        fprintf(stderr, "usage: bench-echo-server URL [CONTEXTS [REPLY_BYTES]]\n");
         return 2;
     }
     ctxs = calloc((size_t)n, sizeof(*ctxs));

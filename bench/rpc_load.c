@@ -29,6 +29,7 @@ struct load {
     uint32_t *samples; /* shared, indexed by an atomic counter */
     unsigned long count;
     unsigned long errors;
+    size_t reply_bytes;
     pthread_mutex_t lock;
 };
 
@@ -60,7 +61,7 @@ static void *client_thread(void *arg)
     struct load *l = arg;
     nng_socket sock;
     uint32_t local[4096];
-    size_t n = 0;
+    size_t n = 0, last_rlen = 0;
     unsigned long errors = 0;
 
     if (nng_req0_open(&sock) != 0 || nng_dial(sock, l->url, NULL, 0) != 0) {
@@ -79,6 +80,7 @@ static void *client_thread(void *arg)
             errors++;
             continue;
         }
+        last_rlen = rlen; /* the same for every reply of one call */
         nng_free(reply, rlen);
         local[n++] = (uint32_t)(clus_mono_us() - t0);
         if (n == 4096 || clus_mono_us() >= l->until_us) {
@@ -93,6 +95,8 @@ static void *client_thread(void *arg)
     for (size_t i = 0; i < n && l->count < MAX_SAMPLES; i++)
         l->samples[l->count++] = local[i];
     l->errors += errors;
+    if (last_rlen > 0)
+        l->reply_bytes = last_rlen;
     pthread_mutex_unlock(&l->lock);
     nng_close(sock);
     return NULL;
@@ -131,10 +135,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < clients; i++)
         pthread_join(threads[i], NULL);
     qsort(l.samples, l.count, sizeof(*l.samples), cmp_u32);
-    printf("clients=%d calls=%lu rps=%.0f p50_us=%u p99_us=%u errors=%lu bytes=%zu\n", clients,
-           l.count, l.count / ((clus_mono_us() - start) / 1e6),
+    printf("clients=%d calls=%lu rps=%.0f p50_us=%u p99_us=%u errors=%lu bytes=%zu "
+           "reply_bytes=%zu\n",
+           clients, l.count, l.count / ((clus_mono_us() - start) / 1e6),
            l.count ? l.samples[l.count / 2] : 0, l.count ? l.samples[l.count * 99 / 100] : 0,
-           l.errors, l.len);
+           l.errors, l.len, l.reply_bytes);
     free(l.samples);
     free(threads);
     return l.errors > 0 && l.count == 0;

@@ -190,9 +190,40 @@ void clus_rpc_reply_status(clus_rpc_call *call, uint32_t status, const char *fmt
     clus_rpc_reply(call, &resp);
 }
 
+bool clus_url_is_local(const char *url)
+{
+    static const char *const local_prefixes[] = {
+        "ipc://", "inproc://", "tcp://127.", "tcp://localhost:", "tcp://[::1]:",
+        "tcp4://127.", "tcp6://[::1]:",
+    };
+
+    for (size_t i = 0; i < sizeof(local_prefixes) / sizeof(local_prefixes[0]); i++) {
+        if (strncmp(url, local_prefixes[i], strlen(local_prefixes[i])) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Plain TCP that other machines can reach carries no authentication: only
+ * with the operator's explicit --insecure (DESIGN.md, Security). */
+static bool server_url_allowed(const clus_rpc_server_config *config)
+{
+    return config->allow_insecure || clus_url_is_local(config->url) ||
+           strncmp(config->url, "tls+tcp://", 10) == 0;
+}
+
 static uint32_t server_open_socket(clus_rpc_server *server, char *err, size_t errlen)
 {
-    int rv = nng_rep0_open(&server->socket);
+    int rv;
+
+    if (!server_url_allowed(&server->config)) {
+        snprintf(err, errlen,
+                 "refusing to listen on %s: plain tcp on a non-loopback address has no "
+                 "authentication; use tls+tcp:// or pass --insecure",
+                 server->config.url);
+        return CLUS_E_ACCESS_DENIED;
+    }
+    rv = nng_rep0_open(&server->socket);
 
     if (rv == 0)
         rv = nng_socket_set_size(server->socket, NNG_OPT_RECVMAXSZ, server->config.max_message);

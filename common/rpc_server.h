@@ -40,7 +40,12 @@ typedef struct clus_rpc_server_config {
      * frames are not decoded. Handlers read clus_rpc_call_frame() and answer
      * with clus_rpc_reply_frame(); clus_rpc_call_request() is NULL. */
     bool raw;
+    bool allow_insecure; /* plain tcp:// on a non-loopback address (else refused) */
 } clus_rpc_server_config;
+
+/* True when only this machine can reach url: ipc://, inproc://, or tcp:// on
+ * 127.0.0.0/8, localhost or [::1]. */
+bool clus_url_is_local(const char *url);
 
 /* Listens and starts receiving. On failure returns a Win32 code and writes
  * why into err. Call on the loop thread. */
