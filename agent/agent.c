@@ -500,6 +500,7 @@ static const struct {
     {"dummy", clus_dummy_type_startup},
     {"process", clus_process_type_startup},
     {"volume", clus_volume_type_startup},
+    {"ocf", clus_ocf_type_startup},
 };
 
 static void reopen_done(void *ctx, clus_res *res, const clus_res_outcome *outcome)

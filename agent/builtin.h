@@ -13,6 +13,9 @@ uint32_t clus_dummy_type_startup(const char *type_name, uint32_t min_version, ui
 uint32_t clus_process_type_startup(const char *type_name, uint32_t min_version,
                                    uint32_t max_version, const clus_monitor_callbacks *callbacks,
                                    const clus_restype_ops **ops);
+uint32_t clus_ocf_type_startup(const char *type_name, uint32_t min_version, uint32_t max_version,
+                               const clus_monitor_callbacks *callbacks,
+                               const clus_restype_ops **ops);
 uint32_t clus_volume_type_startup(const char *type_name, uint32_t min_version, uint32_t max_version,
                                   const clus_monitor_callbacks *callbacks,
                                   const clus_restype_ops **ops);

@@ -229,12 +229,15 @@ static void test_garbage(void **state)
     assert_int_equal(raw_status(rpc, frame, len - 1), CLUS_E_INVALID_PARAMETER);
     assert_int_equal(raw_status(rpc, frame, len - 3), CLUS_E_INVALID_PARAMETER);
     free(frame);
-    /* 3. a 16 MiB frame: nng drops it (no reply), the agent survives */
+    /* 3. a 16 MiB frame: nng drops it and the connection (no reply); the
+     *    agent survives. A new connection carries on (REQ does not resend). */
     {
         size_t big = 16u << 20;
         uint8_t *huge = calloc(1, big);
         assert_int_equal(raw_status(rpc, huge, big), -1);
         free(huge);
+        clus_rpc_client_close(rpc);
+        assert_int_equal(clus_rpc_client_open(agent_url, true, &rpc, err, sizeof(err)), CLUS_OK);
     }
     /* 4. an unknown call: field 99 of Request (varint 1) */
     {

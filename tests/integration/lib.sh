@@ -29,12 +29,16 @@ need() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"; }
 need jq
 [ -x "$AGENT_BIN" ] || { echo "FAIL: $AGENT_BIN not built"; exit 1; }
 
-# A TCP port nobody listens on.
+# A TCP port free in every socket state, below the kernel's ephemeral range
+# (where the TIME_WAIT sockets of earlier clients would make a bind fail now
+# and then when tests run in parallel).
 free_port() {
-    local port
+    local port low
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$low" -gt 11000 ] 2>/dev/null || low=32768
     while :; do
-        port=$((20000 + RANDOM % 30000))
-        ss -Htln "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return; }
+        port=$((10000 + RANDOM % (low - 10000)))
+        ss -Htan "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return; }
     done
 }
 
