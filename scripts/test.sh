@@ -33,13 +33,21 @@ if [ "$quick" = 0 ]; then
     failed=0
     for t in build-test/tests/test_*; do
         [ -x "$t" ] || continue
-        if ! valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
-            --errors-for-leak-kinds=definite,indirect --error-exitcode=9 "$t" >/dev/null 2>"$t.valgrind"; then
-            rc=$?
-            if [ "$rc" = 77 ]; then continue; fi
-            echo "valgrind: $t failed ($rc)"; cat "$t.valgrind"; failed=1
+        rc=0
+        valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+            --errors-for-leak-kinds=definite,indirect --error-exitcode=9 "$t" \
+            >/dev/null 2>"$t.valgrind" || rc=$?
+        [ "$rc" = 0 ] || [ "$rc" = 77 ] && continue
+        # valgrind 3.19 (Debian 12) does not know pidfd_open (syscall 434): the
+        # calls fail under it, not under the kernel. Such a test is covered by
+        # the ASan/LSan run above instead.
+        if grep -q "unhandled amd64-linux syscall: 434" "$t.valgrind"; then
+            echo "valgrind: $t not checked here: it needs pidfd_open, unknown to valgrind 3.19"
+            continue
         fi
+        echo "valgrind: $t failed ($rc)"; cat "$t.valgrind"; failed=1
     done
     [ "$failed" = 0 ] || exit 1
+    bash tests/valgrind_agent.sh build-test || exit 1
     echo "valgrind: clean"
 fi
