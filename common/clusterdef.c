@@ -156,7 +156,10 @@ struct u32_key {
     uint32_t min, max;
 };
 
-#define POL(field, min, max) {#field, offsetof(clus_policy, field), min, max}
+#define POL(field, min, max)                                                                       \
+    {                                                                                              \
+#field, offsetof(clus_policy, field), min, max                                             \
+    }
 static const struct u32_key policy_keys[] = {
     POL(restart_action, 0, 2),
     POL(restart_threshold, 0, CLUS_POLICY_MAX_THRESHOLD),
@@ -180,8 +183,7 @@ static bool policy_hour(struct dctx *c, struct fy_node *key, struct fy_node *val
     return true;
 }
 
-static bool policy_retry(struct dctx *c, struct fy_node *key, struct fy_node *value,
-                         clus_policy *p)
+static bool policy_retry(struct dctx *c, struct fy_node *key, struct fy_node *value, clus_policy *p)
 {
     const char *text = scalar(value);
 
@@ -192,8 +194,7 @@ static bool policy_retry(struct dctx *c, struct fy_node *key, struct fy_node *va
     return get_u32(c, key, value, 1, UINT32_MAX, &p->retry_period_on_failure_ms);
 }
 
-static bool policy_one(struct dctx *c, struct fy_node *key, struct fy_node *value,
-                       clus_policy *p)
+static bool policy_one(struct dctx *c, struct fy_node *key, struct fy_node *value, clus_policy *p)
 {
     const char *k = scalar(key);
 
@@ -230,8 +231,7 @@ static bool policy_check(struct dctx *c, struct fy_node *at, const clus_policy *
     return true;
 }
 
-static bool parse_policy(struct dctx *c, struct fy_node *key, struct fy_node *value,
-                         clus_policy *p)
+static bool parse_policy(struct dctx *c, struct fy_node *key, struct fy_node *value, clus_policy *p)
 {
     struct fy_node_pair *pair;
     void *iter = NULL;
@@ -249,8 +249,8 @@ static bool parse_policy(struct dctx *c, struct fy_node *key, struct fy_node *va
 
 /* ------------------------------------------------------------ params */
 
-static const char *const reserved_params[] = {"pending_timeout_ms", "looks_alive_ms",
-                                              "is_alive_ms", NULL};
+static const char *const reserved_params[] = {"pending_timeout_ms", "looks_alive_ms", "is_alive_ms",
+                                              NULL};
 
 static bool param_check(struct dctx *c, struct fy_node *key, const char *k, const char *v)
 {
@@ -278,8 +278,8 @@ static bool parse_params(struct dctx *c, struct fy_node *key, struct fy_node *va
     if (!need_mapping(c, key, value))
         return false;
     n = (size_t)fy_node_mapping_item_count(value);
-    if (n > CLUS_PARAMS_MAX)
-        return failf(c, key, "at most %d parameters", CLUS_PARAMS_MAX);
+    if (n > CLUS_DEF_MAX_PARAMS)
+        return failf(c, key, "at most %d parameters", CLUS_DEF_MAX_PARAMS);
     if ((*out = calloc(n + 1, sizeof(**out))) == NULL)
         return failf(c, key, "out of memory");
     *n_out = 0;
@@ -424,19 +424,6 @@ static bool parse_node_list(struct dctx *c, struct fy_node *key, struct fy_node 
     return true;
 }
 
-static bool type_known(const clus_clusterdef *def, const char *type)
-{
-    for (size_t i = 0; clus_builtin_types[i] != NULL; i++) {
-        if (strcmp(clus_builtin_types[i], type) == 0)
-            return true;
-    }
-    for (size_t i = 0; i < def->n_plugin_types; i++) {
-        if (strcmp(def->plugin_types[i], type) == 0)
-            return true;
-    }
-    return false;
-}
-
 static bool parse_overrides(struct dctx *c, struct fy_node *key, struct fy_node *value,
                             clus_def_resource *r)
 {
@@ -464,6 +451,19 @@ static bool parse_overrides(struct dctx *c, struct fy_node *key, struct fy_node 
     return true;
 }
 
+static bool type_known(const clus_clusterdef *def, const char *type)
+{
+    for (size_t i = 0; clus_builtin_types[i] != NULL; i++) {
+        if (strcmp(clus_builtin_types[i], type) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < def->n_plugin_types; i++) {
+        if (strcmp(def->plugin_types[i], type) == 0)
+            return true;
+    }
+    return false;
+}
+
 struct res_nodes {
     struct fy_node *possible_key, *possible, *preferred_key, *preferred, *node_params_key,
         *node_params, *policy_key, *policy;
@@ -477,14 +477,20 @@ static bool resource_field(struct dctx *c, struct fy_node_pair *pair, clus_def_r
 
     if (strcmp(k, "name") == 0) {
         if (v == NULL || !clus_name_valid(v))
-            return failf(c, key, "resource name '%.64s' is not valid (1-%d characters of "
-                                 "A-Z a-z 0-9 _ . -, starting with a letter or digit)",
+            return failf(c, key,
+                         "resource name '%.64s' is not valid (1-%d characters of "
+                         "A-Z a-z 0-9 _ . -, starting with a letter or digit)",
                          v ? v : "", CLUS_NAME_MAX);
         return (r->name = dup_or_fail(c, key, v)) != NULL;
     }
     if (strcmp(k, "type") == 0) {
         if (v == NULL || !clus_name_valid(v))
             return failf(c, key, "type must be a type name");
+        if (!type_known(c->def, v))
+            return failf(c, key,
+                         "unknown resource type '%.64s' (built-in: dummy, process, volume, ocf; "
+                         "declare plug-in types in plugin_types)",
+                         v);
         return (r->type = dup_or_fail(c, key, v)) != NULL;
     }
     if (strcmp(k, "params") == 0)
@@ -530,10 +536,16 @@ static bool owners_check(struct dctx *c, struct res_nodes *later, clus_def_resou
                          c->def->nodes[r->preferred[i]].name, r->name);
     }
     for (size_t i = 0; i < r->n_overrides; i++) {
+        clus_param merged[CLUS_DEF_MAX_PARAMS * 2];
         if (!clus_def_possible(r, r->overrides[i].node))
             return failf(c, later->node_params_key,
                          "node_params for %s, which is not a possible owner of %s",
                          c->def->nodes[r->overrides[i].node].name, r->name);
+        if (clus_def_params_for(r, r->overrides[i].node, merged, CLUS_DEF_MAX_PARAMS * 2) >
+            CLUS_DEF_MAX_PARAMS)
+            return failf(c, later->node_params_key,
+                         "%s has more than %d parameters on %s with its node_params", r->name,
+                         CLUS_DEF_MAX_PARAMS, c->def->nodes[r->overrides[i].node].name);
     }
     return true;
 }
@@ -544,8 +556,7 @@ static bool resource_owners(struct dctx *c, struct fy_node *item, struct res_nod
     bool ok;
 
     if (later->possible != NULL)
-        ok = parse_node_list(c, later->possible_key, later->possible, &r->possible,
-                             &r->n_possible);
+        ok = parse_node_list(c, later->possible_key, later->possible, &r->possible, &r->n_possible);
     else
         ok = all_nodes(c, item, r);
     if (ok && later->preferred != NULL)
@@ -585,11 +596,6 @@ static bool parse_resource(struct dctx *c, struct fy_node *item, size_t index)
             return failf(c, item, "duplicate resource name '%s' (first on line %d)", r->name,
                          c->def->resources[i].line);
     }
-    if (!type_known(c->def, r->type))
-        return failf(c, item,
-                     "unknown resource type '%s' (built-in: dummy, process, volume, ocf; "
-                     "declare plug-in types in plugin_types)",
-                     r->type);
     if (later.policy != NULL && !parse_policy(c, later.policy_key, later.policy, &r->policy))
         return false;
     return resource_owners(c, item, &later, r);
@@ -632,8 +638,7 @@ static bool parse_plugin_types(struct dctx *c, struct fy_node *key, struct fy_no
         const char *name = scalar(item);
         if (name == NULL || !clus_name_valid(name))
             return failf(c, item, "plugin_types holds type names");
-        if ((c->def->plugin_types[c->def->n_plugin_types++] = dup_or_fail(c, item, name)) ==
-            NULL)
+        if ((c->def->plugin_types[c->def->n_plugin_types++] = dup_or_fail(c, item, name)) == NULL)
             return false;
     }
     return true;
@@ -679,7 +684,10 @@ static bool top_check(struct dctx *c, struct fy_node *root, struct top_nodes *t)
     clus_clusterdef *def = c->def;
 
     if (def->renew_ms >= def->lease_ms)
-        return failf(c, t->renew_key ? t->renew_key : t->lease_key ? t->lease_key : root,
+        return failf(c,
+                     t->renew_key   ? t->renew_key
+                     : t->lease_key ? t->lease_key
+                                    : root,
                      "renew_ms (%u) must be shorter than lease_ms (%u)", def->renew_ms,
                      def->lease_ms);
     if (!t->margin_set)

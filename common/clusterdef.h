@@ -37,19 +37,22 @@
 
 #include <clus/restype.h>
 
-#define CLUS_DEF_MAX_NODES       64
-#define CLUS_DEF_MAX_RESOURCES   1024
-#define CLUS_DEF_MAX_PLUGINS     32
-#define CLUS_DEF_MAX_FILE        (4u << 20) /* a larger file is refused */
-#define CLUS_POLICY_MAX_THRESHOLD 100       /* bounds the counter windows */
-#define CLUS_POLICY_NEVER        UINT32_MAX /* retry_period_on_failure_ms: never */
-#define CLUS_DEF_URL_MAX         256
+#define CLUS_DEF_MAX_NODES        64
+#define CLUS_DEF_MAX_RESOURCES    1024
+#define CLUS_DEF_MAX_PLUGINS      32
+#define CLUS_DEF_MAX_FILE         (4u << 20) /* a larger file is refused */
+#define CLUS_POLICY_MAX_THRESHOLD 100        /* bounds the counter windows */
+#define CLUS_POLICY_NEVER         UINT32_MAX /* retry_period_on_failure_ms: never */
+#define CLUS_DEF_URL_MAX          256
+/* Parameters per resource and node (the agent takes 64, three of which are
+ * the policy's pending_timeout_ms, looks_alive_ms and is_alive_ms). */
+#define CLUS_DEF_MAX_PARAMS 61
 
 /* RestartAction values of the model. */
 enum clus_restart_action {
-    CLUS_RESTART_NONE = 0,   /* ClusterResourceDontRestart */
+    CLUS_RESTART_NONE = 0,      /* ClusterResourceDontRestart */
     CLUS_RESTART_NO_NOTIFY = 1, /* restart; past the threshold stay Failed */
-    CLUS_RESTART_NOTIFY = 2, /* restart; past the threshold fail over */
+    CLUS_RESTART_NOTIFY = 2,    /* restart; past the threshold fail over */
 };
 
 /* The failure policy of one resource (wsfc-model.md 3.3-3.5). */

@@ -19,7 +19,8 @@ void clus_log_init(const char *program, enum clus_log_level min_level);
 /* Parses "debug", "info", "warn", "error"; -1 when unknown. */
 int clus_log_level_parse(const char *name);
 
-void clus_log(enum clus_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void clus_log(enum clus_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #define clus_debug(...) clus_log(CLUS_LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define clus_info(...)  clus_log(CLUS_LOG_LEVEL_INFO, __VA_ARGS__)

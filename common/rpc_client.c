@@ -14,8 +14,8 @@ struct clus_rpc_client {
     atomic_uint_fast64_t next_id;
 };
 
-uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_client **out,
-                              char *err, size_t errlen)
+uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_client **out, char *err,
+                              size_t errlen)
 {
     clus_rpc_client *client = calloc(1, sizeof(*client));
     int rv;

@@ -17,8 +17,8 @@ typedef struct clus_rpc_client clus_rpc_client;
 /* Connects to url. With wait_connect the first connection must succeed now
  * (a clear error when nobody listens: 5051); without it nng keeps dialling
  * in the background and calls time out until a peer is there. */
-uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_client **out,
-                              char *err, size_t errlen);
+uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_client **out, char *err,
+                              size_t errlen);
 
 void clus_rpc_client_close(clus_rpc_client *client);
 

@@ -193,8 +193,8 @@ void clus_rpc_reply_status(clus_rpc_call *call, uint32_t status, const char *fmt
 bool clus_url_is_local(const char *url)
 {
     static const char *const local_prefixes[] = {
-        "ipc://", "inproc://", "tcp://127.", "tcp://localhost:", "tcp://[::1]:",
-        "tcp4://127.", "tcp6://[::1]:",
+        "ipc://",       "inproc://",   "tcp://127.",    "tcp://localhost:",
+        "tcp://[::1]:", "tcp4://127.", "tcp6://[::1]:",
     };
 
     for (size_t i = 0; i < sizeof(local_prefixes) / sizeof(local_prefixes[0]); i++) {

@@ -30,11 +30,11 @@ typedef bool (*clus_rpc_fast_fn)(void *arg, clus_rpc_call *call);
 typedef void (*clus_rpc_slow_fn)(void *arg, clus_rpc_call *call);
 
 typedef struct clus_rpc_server_config {
-    const char *url;          /* tcp://127.0.0.1:7700, ipc://..., tls+tcp://... */
-    unsigned contexts;        /* concurrent calls (default 128) */
-    size_t max_message;       /* larger frames are dropped by nng (default 4 MiB) */
-    clus_rpc_fast_fn fast;    /* may be NULL */
-    clus_rpc_slow_fn slow;    /* required */
+    const char *url;       /* tcp://127.0.0.1:7700, ipc://..., tls+tcp://... */
+    unsigned contexts;     /* concurrent calls (default 128) */
+    size_t max_message;    /* larger frames are dropped by nng (default 4 MiB) */
+    clus_rpc_fast_fn fast; /* may be NULL */
+    clus_rpc_slow_fn slow; /* required */
     void *arg;
     /* Raw mode (for servers of another envelope, e.g. the coordinator's):
      * frames are not decoded. Handlers read clus_rpc_call_frame() and answer

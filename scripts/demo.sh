@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job on the embedded defaults: installs, builds, and starts a local
-# clus-agent with a volume and a supervised process, then shows their state.
+# The main job on the embedded defaults: installs, builds, and runs a local
+# 3-node cluster - three clus-agents (n1..n3) and a clus-coordinator on
+# 127.0.0.1 - hosting a volume and a supervised process, then shows the
+# cluster. As root with loop devices the volume is an ext4 loop image;
+# otherwise an `image` volume (a plain file, the same state semantics).
 #   scripts/demo.sh          stays up until Ctrl-C (try clusctl against it)
-#   scripts/demo.sh --once   shows the state and tears everything down
-# As root with loop devices, the volume is an ext4 loop image; otherwise an
-# `image` volume (a plain file, same state semantics, no root needed).
+#   scripts/demo.sh --once   shows the cluster, fails the process over, tears down
 set -euo pipefail
 cd "$(dirname "$0")/.."
 once=0
@@ -15,40 +16,83 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
 
 DEMO=$(mktemp -d /tmp/clus-demo.XXXXXX)
-URL=${CLUS_DEMO_URL:-tcp://127.0.0.1:7700}
-C="build/client/clusctl --agent $URL"
-agent_pid=""
+COORD=${CLUS_DEMO_COORDINATOR:-tcp://127.0.0.1:7701}
+CTL="build/client/clusctl --coordinator $COORD"
+pids=()
 cleanup() {
-    $C offline data --wait >/dev/null 2>&1 || true
-    $C offline worker --wait >/dev/null 2>&1 || true
-    [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    # what the agents hosted: stop processes, unmount, detach the loop device
+    pkill -f "clus-demo-worker-$$" 2>/dev/null || true
+    for m in "$DEMO"/mnt-*; do mountpoint -q "$m" 2>/dev/null && umount -l "$m"; done
+    losetup -j "$DEMO/data.img" 2>/dev/null | cut -d: -f1 | xargs -r -n1 losetup -d
     rm -rf "$DEMO"
 }
 trap cleanup EXIT
 
-build/agent/clus-agent --state-dir "$DEMO/agent" --listen "$URL" 2>"$DEMO/agent.log" &
-agent_pid=$!
-for _ in $(seq 100); do $C types >/dev/null 2>&1 && break; sleep 0.05; done
-
 truncate -s 64M "$DEMO/data.img"
-mkdir -p "$DEMO/mnt"
 if [ "$(id -u)" = 0 ] && [ -e /dev/loop-control ]; then
-    $C open data --type volume --param backend=loop --param image="$DEMO/data.img" \
-        --param mountpoint="$DEMO/mnt" --param fstype=ext4 --param mkfs=true
+    mkfs.ext4 -q -F "$DEMO/data.img"
+    volume="{ backend: loop, image: $DEMO/data.img, fstype: ext4 }"
+    per_node="node_params: { n1: { mountpoint: $DEMO/mnt-n1 }, n2: { mountpoint: $DEMO/mnt-n2 }, n3: { mountpoint: $DEMO/mnt-n3 } }"
+    mkdir -p "$DEMO/mnt-n1" "$DEMO/mnt-n2" "$DEMO/mnt-n3"
 else
     echo "(not root or no loop devices: the volume uses the image backend)"
-    $C open data --type volume --param backend=image --param image="$DEMO/data.img"
+    volume="{ backend: image, image: $DEMO/data.img }"
+    per_node=""
 fi
-$C open worker --type process --param command="while sleep 1; do date > $DEMO/heartbeat; done"
-$C online data --wait --timeout 60000
-$C online worker --wait
-$C resources
-$C volume status data
+cat >"$DEMO/cluster.yaml" <<YAML
+lease_ms: 3000
+nodes:
+  - { name: n1, agent: "tcp://127.0.0.1:7711" }
+  - { name: n2, agent: "tcp://127.0.0.1:7712" }
+  - { name: n3, agent: "tcp://127.0.0.1:7713" }
+resources:
+  - name: data
+    type: volume
+    params: $volume
+    $per_node
+    possible_owners: [n1, n2, n3]
+    preferred_owners: [n1, n2, n3]
+  - name: worker
+    type: process
+    params: { command: "while sleep 1; do date > $DEMO/heartbeat; done; : clus-demo-worker-$$" }
+    possible_owners: [n1, n2, n3]
+    preferred_owners: [n2, n3, n1]
+    policy: { restart_threshold: 1, restart_delay_ms: 100 }
+YAML
+build/client/clusctl config validate "$DEMO/cluster.yaml"
+
+for i in 1 2 3; do
+    build/agent/clus-agent --state-dir "$DEMO/n$i" --listen "tcp://127.0.0.1:771$i" \
+        2>"$DEMO/n$i.log" &
+    pids+=($!)
+done
+build/coordinator/clus-coordinator --config "$DEMO/cluster.yaml" --state-dir "$DEMO/coordinator" \
+    --listen "$COORD" 2>"$DEMO/coordinator.log" &
+pids+=($!)
+
+online() { # every resource Online
+    $CTL -o json status 2>/dev/null | jq -e '[.resources[].state] | length > 0 and all(. == "Online")' >/dev/null 2>&1
+}
+for _ in $(seq 300); do online && break; sleep 0.1; done
+$CTL status
 
 if [ "$once" = 1 ]; then
+    owner=$($CTL -o json status | jq -r '.resources[] | select(.name=="worker") | .owner')
+    echo; echo "== kill the worker's process on $owner twice: restarted, then failed over"
+    for _ in 1 2; do
+        pid=$(build/client/clusctl --agent "tcp://127.0.0.1:771${owner#n}" -o json \
+            control worker GET_RO_PRIVATE_PROPERTIES | jq -r .properties.pid)
+        [ "${pid:-0}" -gt 1 ] 2>/dev/null && kill "$pid"
+        sleep 1.5
+    done
+    $CTL status
+    online || { echo "demo: not every resource came back Online"; exit 1; }
     exit 0
 fi
 echo
-echo "clus-agent is up on $URL (log: $DEMO/agent.log). Try: build/client/clusctl --help"
-echo "Ctrl-C stops the demo and removes everything it made."
-wait "$agent_pid"
+echo "The cluster is up: coordinator $COORD, agents tcp://127.0.0.1:7711..7713."
+echo "Try: build/client/clusctl --coordinator $COORD status | move data --to n2 | watch"
+echo "Logs in $DEMO. Ctrl-C stops the demo and removes everything it made."
+wait "${pids[0]}"

@@ -1,0 +1,140 @@
+/*
+ * clus-coordinator - the cluster service: options, signals, the loop;
+ * everything else is in libclus-coordinator (coordinator.h).
+ */
+#include "coordinator.h"
+#include "log.h"
+#include "status.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct options {
+    const char *listen, *config, *state_dir, *log_level;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clus-coordinator --config cluster.yaml --state-dir DIR [--listen URL]\n"
+            "                        [--log-level debug|info|warn|error]\n"
+            "\n"
+            "Leases every agent of the cluster definition, places resources, restarts and\n"
+            "fails them over by policy (default listen %s).\n"
+            "SIGTERM/SIGINT stop it; agents keep their resources until their leases run out.\n",
+            CLUS_COORDINATOR_DEFAULT_URL);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"state-dir", required_argument, NULL, 's'},
+                                         {"log-level", required_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+
+    while ((c = getopt_long(argc, argv, "l:c:s:v:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            o->listen = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 's':
+            o->state_dir = optarg;
+            break;
+        case 'v':
+            o->log_level = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "clus-coordinator: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (o->config == NULL || o->state_dir == NULL) {
+        fprintf(stderr, "clus-coordinator: --config and --state-dir are required\n");
+        usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+struct run {
+    clus_coordinator *co;
+    uv_signal_t sigterm, sigint;
+};
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    struct run *m = handle->data;
+
+    clus_info("signal %d: stopping", signum);
+    /* Everything worth keeping is already in sqlite (committed as it
+     * changes): should the shutdown hang (a blocked socket close was seen
+     * once), SIGALRM's default action ends the process. */
+    alarm(10);
+    uv_close((uv_handle_t *)&m->sigterm, NULL);
+    uv_close((uv_handle_t *)&m->sigint, NULL);
+    clus_coordinator_stop(m->co);
+}
+
+static int run(const struct options *o, clus_clusterdef *def)
+{
+    clus_coordinator_config config = {.listen_url = o->listen, .state_dir = o->state_dir};
+    uv_loop_t *loop = uv_default_loop();
+    struct run m = {0};
+    char err[512] = "";
+    uint32_t status = clus_coordinator_start(loop, &config, def, &m.co, err, sizeof(err));
+
+    if (status != CLUS_OK) {
+        clus_error("cannot start: %s (%s)", err, clus_status_name(status));
+        return 1;
+    }
+    uv_signal_init(loop, &m.sigterm);
+    uv_signal_init(loop, &m.sigint);
+    m.sigterm.data = m.sigint.data = &m;
+    uv_signal_start(&m.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&m.sigint, on_signal, SIGINT);
+    uv_run(loop, UV_RUN_DEFAULT);
+    clus_coordinator_free(m.co);
+    uv_loop_close(loop);
+    clus_info("stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {0};
+    clus_clusterdef *def = NULL;
+    char err[512];
+    int rc = parse_args(argc, argv, &o), level;
+
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    level = o.log_level ? clus_log_level_parse(o.log_level) : CLUS_LOG_LEVEL_INFO;
+    if (level < 0) {
+        fprintf(stderr, "clus-coordinator: unknown log level %s\n", o.log_level);
+        return 2;
+    }
+    if (clus_clusterdef_load(o.config, &def, err, sizeof(err)) != CLUS_OK) {
+        fprintf(stderr, "clus-coordinator: %s\n", err);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    clus_log_init("clus-coordinator", (enum clus_log_level)level);
+    return run(&o, def);
+}
