@@ -7,6 +7,7 @@
 #include "agent_internal.h"
 
 #include "builtin.h"
+#include "guard.h"
 #include "clock.h"
 #include "log.h"
 #include "names.h"
@@ -437,6 +438,15 @@ void agent_forget(clus_agent *agent, clus_res *res)
 
 /* ------------------------------------------------------------ lease */
 
+/* The lease for the process guards. A write that fails is logged: the guards
+ * then act on the previous expiry, which is earlier - they fence too soon,
+ * never too late. */
+static void lease_file_write(clus_agent *agent)
+{
+    if (clus_guard_write_lease(agent->lease_file, agent->lease_bound, agent->lease_expires_ms) != 0)
+        clus_error("cannot write the lease file %s: %s", agent->lease_file, strerror(errno));
+}
+
 static void lease_expired(uv_timer_t *timer)
 {
     agent_lease_check(timer->data);
@@ -470,6 +480,7 @@ uint32_t agent_lease_renew(clus_agent *agent, const char *holder, uint32_t ttl_m
         agent->lease_bound = false;
         agent->lease_fenced = false;
         uv_timer_stop(&agent->lease_timer);
+        lease_file_write(agent);
         return CLUS_OK;
     }
     if (agent->lease_bound && epoch < agent->lease_epoch) {
@@ -483,6 +494,7 @@ uint32_t agent_lease_renew(clus_agent *agent, const char *holder, uint32_t ttl_m
     agent->lease_fenced = false;
     agent->lease_expires_ms = clus_mono_ms() + ttl_ms;
     uv_timer_start(&agent->lease_timer, lease_expired, ttl_ms, 0);
+    lease_file_write(agent);
     return CLUS_OK;
 }
 
@@ -554,6 +566,7 @@ static uint32_t agent_open_store(clus_agent *agent, char *err, size_t errlen)
         return clus_status_from_errno(errno);
     }
     snprintf(path, sizeof(path), "%s/agent.db", agent->config.state_dir);
+    snprintf(agent->lease_file, sizeof(agent->lease_file), "%s/lease", agent->config.state_dir);
     return clus_store_open(path, &agent->store, err, errlen);
 }
 
@@ -568,6 +581,9 @@ static uint32_t agent_init_types(clus_agent *agent)
         .loop = agent->loop,
         .set_reason = cb_set_reason,
     };
+    /* A lease file left by an agent that died stays as it is: its guards
+     * must still fence at its expiry. The first renewal replaces it. */
+    clus_process_type_configure(agent->config.guard_exe, agent->lease_file);
     agent->registry = clus_registry_new(&agent->callbacks);
     if (agent->registry == NULL)
         return CLUS_E_NOT_ENOUGH_MEMORY;

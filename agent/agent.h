@@ -26,6 +26,7 @@ typedef struct clus_agent_config {
     uint32_t call_bound_ms; /* Online/Offline answer 997 after this (default 250) */
     size_t event_history;   /* events kept for watchers (default 8192) */
     bool insecure;          /* allow plain tcp:// on a non-loopback address */
+    const char *guard_exe;  /* an executable that runs `--guard` (guard.h); NULL: none */
 } clus_agent_config;
 
 /* Opens the store, registers the types, re-opens the persisted resources

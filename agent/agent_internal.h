@@ -72,6 +72,7 @@ struct clus_agent {
     uint64_t lease_expires_ms;
     uint64_t lease_epoch;
     char lease_holder[128];
+    char lease_file[4096]; /* <state-dir>/lease, read by the process guards */
     uv_timer_t lease_timer;
 
     bool stopping;

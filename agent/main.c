@@ -4,6 +4,7 @@
  */
 #include "agent.h"
 #include "config.h"
+#include "guard.h"
 #include "log.h"
 #include "params.h"
 #include "status.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -117,12 +119,17 @@ static void merge(clus_agent_file *args, clus_agent_file *file)
 
 static int run(clus_agent_file *f)
 {
+    static char self_exe[4096]; /* this binary: it is also the process guard */
+    ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+
+    self_exe[n > 0 ? n : 0] = '\0';
     clus_agent_config config = {.listen_url = f->listen,
                                 .state_dir = f->state_dir,
                                 .plugin_dir = f->plugin_dir,
                                 .contexts = f->contexts,
                                 .call_bound_ms = f->call_bound_ms,
-                                .insecure = f->insecure};
+                                .insecure = f->insecure,
+                                .guard_exe = self_exe};
     struct agent_main m = {0};
     uv_loop_t *loop = uv_default_loop();
     char err[512] = "";
@@ -144,7 +151,16 @@ static int run(clus_agent_file *f)
     return 0;
 }
 
+static int agent_main(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--guard") == 0)
+        return clus_guard_main(argc - 1, argv + 1); /* a process resource's lease guard */
+    return agent_main(argc, argv);
+}
+
+static int agent_main(int argc, char **argv)
 {
     clus_agent_file args = {0}, file = {0};
     const char *config_path = NULL;

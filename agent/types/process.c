@@ -13,7 +13,9 @@
  * the resource's state directory ("pid starttime", starttime from
  * /proc/PID/stat guards against pid reuse). A monitor thread waits on a
  * pidfd and signals failure when the process exits on its own. Output goes
- * to output.log in the state directory.
+ * to output.log in the state directory. The command runs under the agent's
+ * lease guard (guard.h), which fences it if the node's lease runs out even
+ * when the agent itself is gone.
  */
 #include "builtin.h"
 #include "params.h"
@@ -57,6 +59,14 @@ struct proc {
 };
 
 static const clus_monitor_callbacks *proc_cb;
+static char proc_guard_exe[PATH_MAX]; /* "" = no guard */
+static char proc_lease_file[PATH_MAX];
+
+void clus_process_type_configure(const char *guard_exe, const char *lease_file)
+{
+    snprintf(proc_guard_exe, sizeof(proc_guard_exe), "%s", guard_exe ? guard_exe : "");
+    snprintf(proc_lease_file, sizeof(proc_lease_file), "%s", lease_file ? lease_file : "");
+}
 
 static uint32_t proc_parse(struct proc *p, const clus_params *params)
 {
@@ -256,9 +266,17 @@ static void proc_unwatch(struct proc *p)
     pthread_mutex_unlock(&p->lock);
 }
 
-static uint32_t proc_spawn(const char *command, const char *logfile, pid_t *pid)
+/* Starts command in a session of its own; with guard, under the lease
+ * guard (guard.h) that fences it if the node's lease runs out - fence is
+ * false for resources onlined with IGNORE_NETWORK_CONNECTIVITY. */
+static uint32_t proc_spawn(const char *command, const char *logfile, bool guard, bool fence,
+                           pid_t *pid)
 {
-    char *argv[] = {"/bin/sh", "-c", (char *)command, NULL};
+    char *plain[] = {"/bin/sh", "-c", (char *)command, NULL};
+    char *guarded[] = {
+        proc_guard_exe,  "--guard", proc_lease_file, fence ? "1" : "0", "--", "/bin/sh", "-c",
+        (char *)command, NULL};
+    char **argv = guard && proc_guard_exe[0] != '\0' ? guarded : plain;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     sigset_t none, dfl;
@@ -297,7 +315,8 @@ static uint32_t proc_online_locked(clus_resid resid, clus_online_args *args)
                            (int)pid);
         return proc_watch(p, pid, false);
     }
-    status = proc_spawn(p->command, p->logfile, &pid);
+    status = proc_spawn(p->command, p->logfile, true,
+                        !(args->flags & CLUS_ONLINE_IGNORE_NETWORK_CONNECTIVITY), &pid);
     if (status != CLUS_OK) {
         proc_cb->log_event(p->handle, CLUS_LOG_ERROR, "cannot start /bin/sh: %s",
                            clus_status_text(status));
@@ -393,7 +412,7 @@ static bool proc_health_command(struct proc *p)
     int pidfd, wstatus = 0;
     bool done;
 
-    if (proc_spawn(p->health_command, p->logfile, &pid) != CLUS_OK)
+    if (proc_spawn(p->health_command, p->logfile, false, false, &pid) != CLUS_OK)
         return false;
     pidfd = pidfd_open(pid, 0);
     done = pidfd >= 0 && proc_wait_exit(pidfd, p->health_timeout_ms);

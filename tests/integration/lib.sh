@@ -72,6 +72,11 @@ ctl() {
 is_pid() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 1 ]; }
 kill_pid() { is_pid "$2" && kill "$1" "$2" 2>/dev/null; }
 
+# Processes by command line, from this shell (a `bash -c` would match its
+# own command line).
+alive() { pgrep -f -- "$1" >/dev/null; }
+gone() { ! pgrep -f -- "$1" >/dev/null; }
+
 pass() { PASSES=$((PASSES + 1)); echo "ok - $*"; }
 fail() { FAILS=$((FAILS + 1)); echo "not ok - $*"; }
 

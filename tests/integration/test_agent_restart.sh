@@ -34,7 +34,7 @@ out=$(ctl $A online p1 --flags recover-monitor-state --wait)
 expect_json "recover-monitor-state brings it Online" "$out" '.status == 0 and .state == "Online"'
 pid_after=$(ctl $A control p1 GET_RO_PRIVATE_PROPERTIES | jq -r .properties.pid)
 check "the running process was adopted, not started again ($pid_before = $pid_after)" test "$pid_before" = "$pid_after"
-check "only one such process runs" test "$(pgrep -fc "$MARK")" = 1
+check "only one such process runs" test "$(pgrep -fc "^/bin/sh -c sleep 300; : $MARK")" = 1
 # the adopted process is supervised: its exit is a failure
 kill_pid -9 "$pid_after"
 check "an adopted process that dies is reported Failed" wait_for 5 state_is $A p1 Failed
