@@ -27,15 +27,17 @@ if [ "$quick" = 0 ]; then
     # Sanitizers: ASan+UBSan in every process the tests start (the agents too).
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp   # Debian libraries' own leaks
     run_suite build-asan -DCLUS_SANITIZE=ON
-    unset ASAN_OPTIONS UBSAN_OPTIONS
+    unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
     echo "=== valgrind (unit tests)"
     failed=0
     for t in build-test/tests/test_*; do
         [ -x "$t" ] || continue
         rc=0
         valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
-            --errors-for-leak-kinds=definite,indirect --error-exitcode=9 "$t" \
+            --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+            --suppressions="$PWD/tests/valgrind.supp" "$t" \
             >/dev/null 2>"$t.valgrind" || rc=$?
         [ "$rc" = 0 ] || [ "$rc" = 77 ] && continue
         # valgrind 3.19 (Debian 12) does not know pidfd_open (syscall 434): the

@@ -10,6 +10,7 @@ trap 'kill -9 $pid 2>/dev/null; rm -rf "$W"' EXIT
 URL=tcp://127.0.0.1:$((10000 + RANDOM % 20000))
 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+    --suppressions="$(dirname "$0")/valgrind.supp" \
     "$B/agent/clus-agent" --state-dir "$W/s" --listen "$URL" 2>"$W/vg.log" &
 pid=$!
 C="$B/client/clusctl --agent $URL --timeout 20000"
