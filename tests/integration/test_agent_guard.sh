@@ -3,7 +3,9 @@
 # holds a lease cannot fence anything itself, so its processes' guards kill
 # them when the lease runs out - the coordinator re-homes them exactly then,
 # and they must never run twice. Without a lease, or onlined with
-# ignore-network-connectivity, they live on (and can be adopted).
+# ignore-network-connectivity, they live on (and can be adopted). Like the
+# agent's own self-fence, a lease binds every process of the node, also one
+# started before the lease was given.
 . "$(dirname "$0")/lib.sh"
 
 MARK="clus-test-marker-$$"
@@ -12,7 +14,7 @@ A=$URL_a
 ctl $A open p1 --type process --param command="sleep 300; : $MARK-p1" >/dev/null
 ctl $A open p2 --type process --param command="sleep 300; : $MARK-p2" >/dev/null
 ctl $A open p3 --type process --param command="sleep 300; : $MARK-p3" >/dev/null
-ctl $A online p3 --wait >/dev/null       # before any lease: unbound
+ctl $A online p3 --wait >/dev/null       # before the lease
 ctl $A lease test-coordinator --ttl 1500 >/dev/null
 ctl $A online p1 --wait >/dev/null
 ctl $A online p2 --flags ignore-network-connectivity --wait >/dev/null
@@ -25,7 +27,7 @@ wait "$PID_a" 2>/dev/null
 check "p1 outlives its agent while the lease is valid" alive "$MARK-p1"
 check "p1 is fenced when the lease runs out" wait_for 5 gone "$MARK-p1"
 check "p2 (ignore-network-connectivity) is not fenced" alive "$MARK-p2"
-check "p3 (onlined unbound) is not fenced" alive "$MARK-p3"
+check "p3 (started before the lease) is fenced too" wait_for 5 gone "$MARK-p3"
 
 # A released lease unbinds the guards.
 start_agent b
