@@ -136,7 +136,7 @@ enum {
 };
 
 struct cmd_opts {
-    bool wait, v1, cached, begin, ex, help;
+    bool wait, v1, cached, begin, ex, help, timeout_set;
     uint32_t timeout_ms, flags, min_version, max_version, ttl_ms, count;
     const char *flags_text, *type, *dest, *user, *resource, *in;
     uint64_t after, epoch;
@@ -205,6 +205,7 @@ static int parse_cmd_opts(cli_ctx *ctx, int argc, char **argv, struct cmd_opts *
             break;
         case OPT_TIMEOUT:
             ok = opt_number(optarg, 86400000, &o->timeout_ms);
+            o->timeout_set = true;
             break;
         case OPT_FLAGS:
             o->flags_text = optarg;
@@ -538,12 +539,11 @@ static int cmd_watch(cli_ctx *ctx, int argc, char **argv)
     uint64_t after, boot = 0, seen = 0;
     clus_reply *r = NULL;
     int rc = parse_cmd_opts(ctx, argc, argv, &o);
-    bool forever = true;
+    bool forever;
 
     if (rc || (rc = need_args(ctx, argc, 0, "no arguments")))
         return rc;
-    for (int i = 1; i < argc; i++)
-        forever = forever && strncmp(argv[i], "--timeout", 9) != 0;
+    forever = !o.timeout_set;
     after = o.after;
     for (;;) {
         uint32_t status =
