@@ -17,6 +17,13 @@
 
 #define GUARD_TICK_MS 100
 
+static volatile sig_atomic_t guard_forward; /* a signal to pass on to the command */
+
+static void guard_on_signal(int sig)
+{
+    guard_forward = sig;
+}
+
 int clus_guard_write_lease(const char *path, bool bound, uint64_t expires_mono_ms)
 {
     char tmp[4096 + 8], line[64];
@@ -63,6 +70,7 @@ int clus_guard_read_lease(const char *path, uint64_t *expires_mono_ms)
 static pid_t guard_spawn(char **argv)
 {
     pid_t pid = fork();
+    /* (the child resets the dispositions the guard installs after fork) */
 
     if (pid == 0) {
         signal(SIGTERM, SIG_DFL);
@@ -105,16 +113,21 @@ int clus_guard_main(int argc, char **argv)
         return 2;
     }
     fence = strcmp(argv[2], "1") == 0;
-    /* The session's signals are for the command: the guard waits it out. */
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
+    /* The guard stands for the command: a SIGTERM/SIGINT/SIGHUP sent to its
+     * pid is passed on, and the guard lives until the command ends. */
+    signal(SIGTERM, guard_on_signal);
+    signal(SIGINT, guard_on_signal);
+    signal(SIGHUP, guard_on_signal);
     if ((child = guard_spawn(argv + 4)) < 0)
         return 127;
     for (;;) {
         pid_t done = waitpid(child, &wstatus, WNOHANG);
         if (done == child)
             return guard_status(wstatus);
+        if (guard_forward != 0) {
+            kill(child, guard_forward);
+            guard_forward = 0;
+        }
         if (fence && guard_lease_expired(argv[1], &seen_bound)) {
             fprintf(stderr, "clus-agent guard: the lease in %s ran out: killing the session\n",
                     argv[1]);

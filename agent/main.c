@@ -55,6 +55,7 @@ static int parse_args(int argc, char **argv, clus_agent_file *f, const char **co
                                          {"call-bound-ms", required_argument, NULL, 'b'},
                                          {"contexts", required_argument, NULL, 'n'},
                                          {"log-level", required_argument, NULL, 'v'},
+                                         {"insecure", no_argument, NULL, 'i'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     char **slot[] = {

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # The main job on the embedded defaults: installs, builds, and runs a local
-# 3-node cluster - three clus-agents (n1..n3) and a clus-coordinator on
-# 127.0.0.1 - hosting a volume and a supervised process, then shows the
-# cluster. As root with loop devices the volume is an ext4 loop image;
-# otherwise an `image` volume (a plain file, the same state semantics).
+# 3-node cluster hosting a volume and a supervised process, then shows it.
+# As root with network namespaces and loop devices it is the lab
+# (deploy/lab/lab.sh, docs/lab.md): nodes n1..n3 in network namespaces with
+# their own addresses (10.77.0.11-13) and mount tables, the coordinator in a
+# namespace of its own, the volume an ext4 image every node can attach.
+# Otherwise (or with CLUS_DEMO_LOOPBACK=1): three clus-agents and a
+# clus-coordinator on 127.0.0.1 ports, the volume an ext4 loop image as root
+# or else an `image` volume (a plain file, the same state semantics).
 #   scripts/demo.sh          stays up until Ctrl-C (try clusctl against it)
-#   scripts/demo.sh --once   shows the cluster, fails the process over, tears down
+#   scripts/demo.sh --once   shows the cluster, fails the process over (and, in
+#                            the lab, cuts the volume's owner off and heals it),
+#                            tears down
 set -euo pipefail
 cd "$(dirname "$0")/.."
 once=0
@@ -15,6 +21,57 @@ bash scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
 
+lab_possible() { # root, loop devices, and network namespaces can really be made here
+    [ "${CLUS_DEMO_LOOPBACK:-0}" != 1 ] && [ "$(id -u)" = 0 ] && [ -c /dev/loop-control ] &&
+        ip netns add "clus-demo-probe-$$" 2>/dev/null && ip netns del "clus-demo-probe-$$"
+}
+
+demo_lab() {
+    export CLUS_LAB_NAME=clus-demo CLUS_BUILD_DIR=$PWD/build
+    lab() { bash deploy/lab/lab.sh "$@"; }
+    trap 'lab down >/dev/null' EXIT
+    trap 'exit 130' INT TERM
+    lab down >/dev/null 2>&1 || true # what a demo killed earlier left
+    lab up 3 --process
+    owner_of() { lab ctl -o json status | jq -r ".resources[] | select(.name==\"$1\") | .owner"; }
+    online() { lab ctl -o json status 2>/dev/null | jq -e '[.resources[] | .state == "Online" and .operation == ""] | length > 0 and all' >/dev/null 2>&1; }
+    if [ "$once" = 1 ]; then
+        owner=$(owner_of worker)
+        echo; echo "== kill the worker's process on $owner twice: restarted, then failed over"
+        for _ in 1 2; do
+            owner=$(owner_of worker)
+            pid=$(lab agent "$owner" -o json control worker GET_RO_PRIVATE_PROPERTIES | jq -r .properties.pid)
+            # the guard passes SIGTERM on to the command
+            [ "${pid:-0}" -gt 1 ] 2>/dev/null && kill -TERM "$pid"
+            sleep 1.5
+        done
+        for _ in $(seq 100); do online && break; sleep 0.1; done
+        owner=$(owner_of data)
+        echo; echo "== cut $owner, the volume's owner, off the network: it fences itself, data moves"
+        lab partition "$owner"
+        for _ in $(seq 150); do [ "$(owner_of data)" != "$owner" ] && online && break; sleep 0.1; done
+        lab mounts
+        echo; echo "== heal $owner: it rejoins, nothing moves back"
+        lab heal "$owner"
+        for _ in $(seq 300); do
+            [ "$(lab ctl -o json status | jq -r ".nodes[] | select(.name==\"$owner\") | .state")" = Up ] && break
+            sleep 0.1
+        done
+        lab status
+        online || { echo "demo: not every resource came back Online"; exit 1; }
+        exit 0
+    fi
+    echo
+    echo "The lab is up. Try: deploy/lab/lab.sh ctl status | partition n1 | heal n1 | freeze n1 |"
+    echo "thaw n1 | mounts | ctl move data --to n2 --wait (with CLUS_LAB_NAME=clus-demo)."
+    echo "Ctrl-C stops the demo and removes everything it made."
+    while sleep 3600; do :; done
+}
+
+if lab_possible; then
+    demo_lab
+    exit
+fi
 DEMO=$(mktemp -d /tmp/clus-demo.XXXXXX)
 COORD=${CLUS_DEMO_COORDINATOR:-tcp://127.0.0.1:7701}
 CTL="build/client/clusctl --coordinator $COORD"
@@ -84,7 +141,7 @@ if [ "$once" = 1 ]; then
     for _ in 1 2; do
         pid=$(build/client/clusctl --agent "tcp://127.0.0.1:771${owner#n}" -o json \
             control worker GET_RO_PRIVATE_PROPERTIES | jq -r .properties.pid)
-        [ "${pid:-0}" -gt 1 ] 2>/dev/null && kill "$pid"
+        [ "${pid:-0}" -gt 1 ] 2>/dev/null && kill -TERM "$pid" # the guard passes it on
         sleep 1.5
     done
     $CTL status

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "guard.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,23 @@ static void test_guard_without_fence_waits(void **state)
     assert_int_equal(run_guard("0", "0.3"), 0);
 }
 
+static void test_guard_passes_sigterm_on(void **state)
+{
+    pid_t pid = fork();
+    int st;
+
+    if (pid == 0) {
+        char *argv[] = {"--guard", path, "0", "--", "/bin/sleep", "30", NULL};
+        setsid();
+        _exit(clus_guard_main(6, argv));
+    }
+    usleep(300000);
+    kill(pid, SIGTERM); /* to the guard's pid: the command ends, then the guard */
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 128 + SIGTERM);
+}
+
 static void test_guard_usage(void **state)
 {
     char *argv[] = {"--guard", path, NULL};
@@ -95,6 +113,7 @@ int main(void)
         cmocka_unit_test(test_guard_passes_exit_status),
         cmocka_unit_test(test_guard_fences_on_expiry),
         cmocka_unit_test(test_guard_without_fence_waits),
+        cmocka_unit_test(test_guard_passes_sigterm_on),
         cmocka_unit_test(test_guard_usage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
