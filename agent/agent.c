@@ -50,6 +50,7 @@ static void env_timer_fired(uv_timer_t *timer)
     struct res_slot *slot = timer->data;
     enum clus_res_timer which = (enum clus_res_timer)(timer - slot->timers);
 
+    agent_cache_drop(slot->agent);
     clus_res_timer_fired(slot->res, which);
 }
 
@@ -78,6 +79,7 @@ static void env_after_work(uv_work_t *work, int status)
     clus_agent *agent = ((struct res_slot *)clus_res_env_data(clus_res_job_resource(job)))->agent;
 
     free(work);
+    agent_cache_drop(agent);
     agent->jobs_in_flight--;
     clus_res_job_finish(job);
     agent_maybe_teardown(agent);
@@ -89,6 +91,7 @@ static void finished_drain(uv_idle_t *idle)
 {
     clus_agent *agent = idle->data;
 
+    agent_cache_drop(agent);
     while (agent->finished_head < agent->finished_count) {
         clus_res_job *job = agent->finished[agent->finished_head++];
         clus_res_job_finish(job); /* may append more */
@@ -261,6 +264,7 @@ static void post_on_wake(uv_async_t *handle)
     clus_agent *agent = handle->data;
     struct agent_post *list;
 
+    agent_cache_drop(agent);
     pthread_mutex_lock(&agent->post_lock);
     list = agent->post_head;
     agent->post_head = agent->post_tail = NULL;
@@ -449,6 +453,7 @@ static void lease_file_write(clus_agent *agent)
 
 static void lease_expired(uv_timer_t *timer)
 {
+    agent_cache_drop(timer->data);
     agent_lease_check(timer->data);
 }
 
@@ -620,6 +625,7 @@ static uint32_t agent_listen(clus_agent *agent, char *err, size_t errlen)
         .url = agent->config.listen_url,
         .contexts = agent->config.contexts,
         .slow = agent_dispatch,
+        .fast = agent_fast,
         .arg = agent,
         .allow_insecure = agent->config.insecure,
     };
@@ -642,6 +648,7 @@ uint32_t clus_agent_start(uv_loop_t *loop, const clus_agent_config *config, clus
     agent->env = (clus_res_env){&agent_env_ops, agent, &agent->callbacks};
     agent->events = clus_events_new(agent->config.event_history, make_boot_id());
     pthread_mutex_init(&agent->post_lock, NULL);
+    agent_cache_init(agent);
     uv_async_init(loop, &agent->post_wake, post_on_wake);
     agent->post_wake.data = agent;
     uv_timer_init(loop, &agent->lease_timer);
@@ -715,6 +722,7 @@ void clus_agent_stop(clus_agent *agent)
     if (agent->stopping)
         return;
     agent->stopping = true;
+    agent_cache_drop(agent); /* the loop answers "stopping" from now on */
     clus_info("stopping: resources are left as they are");
     uv_timer_stop(&agent->lease_timer);
     HASH_ITER(hh, agent->by_name, e, tmp)
@@ -750,6 +758,7 @@ void clus_agent_free(clus_agent *agent)
     clus_events_free(agent->events);
     clus_registry_free(agent->registry);
     pthread_mutex_destroy(&agent->post_lock);
+    agent_cache_free(agent); /* the server is gone: no reader is left */
     free(agent->finished);
     free(agent);
 }

@@ -41,6 +41,21 @@ struct agent_post {
 
 struct agent_watcher; /* a parked Watch call (dispatch.c) */
 
+/* The status fast path (dispatch.c): the last AgentStatus the loop built,
+ * answered from the nng threads (no hop to the loop) for as long as nothing
+ * can have changed. Every loop callback that may change anything drops it
+ * first (agent_cache_drop), before it changes or answers anything; the
+ * next status the loop answers builds it again. So what the nng threads
+ * serve is exactly what the loop would answer now: no stale read, not even
+ * for the caller of the Online that just returned. Only the lock and the
+ * fields below are shared with the nng threads. */
+struct agent_status_cache {
+    pthread_rwlock_t lock;         /* writers: the loop; readers: nng threads */
+    Clus__V1__AgentStatus *status; /* an unpacked copy (owned), NULL: none */
+    bool lease_bound, lease_fenced;
+    uint64_t lease_expires_ms; /* a reader past it hands the call to the loop */
+};
+
 struct clus_agent {
     uv_loop_t *loop;
     clus_agent_config config;
@@ -66,6 +81,8 @@ struct clus_agent {
 
     struct agent_watcher *watchers;
     unsigned watcher_count;
+
+    struct agent_status_cache status_cache;
 
     bool lease_bound;
     bool lease_fenced;
@@ -97,6 +114,10 @@ void agent_maybe_teardown(clus_agent *agent);
 
 /* dispatch.c */
 void agent_dispatch(void *arg, clus_rpc_call *call);
+bool agent_fast(void *arg, clus_rpc_call *call); /* the rpc server's fast hook */
+void agent_cache_init(clus_agent *agent);
+void agent_cache_drop(clus_agent *agent); /* first thing of every loop callback */
+void agent_cache_free(clus_agent *agent);
 uint64_t agent_emit(clus_agent *agent, const Clus__V1__Event *ev);
 void agent_watchers_drop(clus_agent *agent);
 

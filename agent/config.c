@@ -1,4 +1,5 @@
 #include "config.h"
+#include "names.h"
 #include "params.h"
 #include "status.h"
 
@@ -44,18 +45,48 @@ static uint32_t file_set(clus_agent_file *out, const char *key, int line, struct
     return CLUS_E_INVALID_PARAMETER;
 }
 
+#define AGENT_FILE_MAX (1u << 20)
+
+/* The file's text (malloc'ed, *len bytes), or NULL with the reason in err.
+ * Only UTF-8 text goes on to libfyaml (names.h: clus_utf8_valid). */
+static char *file_text(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char *text = f != NULL ? malloc(AGENT_FILE_MAX + 1) : NULL;
+    size_t bad_at = 0;
+
+    *len = text != NULL ? fread(text, 1, AGENT_FILE_MAX + 1, f) : 0;
+    if (text == NULL || ferror(f) || *len > AGENT_FILE_MAX) {
+        snprintf(err, errlen, "%s: cannot read it (or larger than %u bytes)", path, AGENT_FILE_MAX);
+        free(text);
+        text = NULL;
+    } else if (!clus_utf8_valid(text, *len, &bad_at)) {
+        snprintf(err, errlen, "%s: byte %zu is not UTF-8 (YAML is UTF-8 text)", path, bad_at);
+        free(text);
+        text = NULL;
+    }
+    if (f != NULL)
+        fclose(f);
+    return text;
+}
+
 uint32_t clus_agent_file_load(const char *path, clus_agent_file *out, char *err, size_t errlen)
 {
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-    struct fy_document *doc = fy_document_build_from_file(&cfg, path);
+    size_t len = 0;
+    char *text = file_text(path, &len, err, errlen);
+    struct fy_document *doc = text != NULL ? fy_document_build_from_string(&cfg, text, len) : NULL;
     struct fy_node *root;
     struct fy_node_pair *pair;
     void *iter = NULL;
     uint32_t status = CLUS_OK;
 
     memset(out, 0, sizeof(*out));
+    if (text == NULL)
+        return CLUS_E_INVALID_PARAMETER;
     if (doc == NULL) {
         snprintf(err, errlen, "%s: cannot read it as YAML", path);
+        free(text);
         return CLUS_E_INVALID_PARAMETER;
     }
     root = fy_document_root(doc);
@@ -71,6 +102,7 @@ uint32_t clus_agent_file_load(const char *path, clus_agent_file *out, char *err,
             file_set(out, k ? k : "", node_line(key), fy_node_pair_value(pair), path, err, errlen);
     }
     fy_document_destroy(doc);
+    free(text); /* the document pointed into it */
     if (status != CLUS_OK)
         clus_agent_file_free(out);
     return status;

@@ -629,6 +629,8 @@ static void type_call_default(struct type_call *tc)
 static void type_call_done(uv_work_t *work, int status)
 {
     struct type_call *tc = work->data;
+
+    agent_cache_drop(tc->agent); /* a Begin* result is an event: last_seq moves */
     clus_params props = {tc->props, tc->count};
     clus_res_outcome o = {.status = tc->status,
                           .props = &props,
@@ -844,6 +846,100 @@ static void handle_load_plugin(clus_agent *agent, clus_rpc_call *call,
 
 /* ------------------------------------------------------------ status */
 
+/* The status fast path (agent_internal.h, struct agent_status_cache). */
+
+/* Writers first: with 64 clients reading status back to back, a lock that
+ * prefers readers (glibc's default) could keep the loop waiting in
+ * agent_cache_drop for as long as they keep calling. */
+void agent_cache_init(clus_agent *agent)
+{
+    pthread_rwlockattr_t attr;
+
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&agent->status_cache.lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+}
+
+void agent_cache_drop(clus_agent *agent)
+{
+    struct agent_status_cache *c = &agent->status_cache;
+    Clus__V1__AgentStatus *old;
+
+    if (c->status == NULL) /* only the loop writes it: no lock to read it here */
+        return;
+    pthread_rwlock_wrlock(&c->lock);
+    old = c->status;
+    c->status = NULL;
+    pthread_rwlock_unlock(&c->lock);
+    clus__v1__agent_status__free_unpacked(old, NULL);
+}
+
+void agent_cache_free(clus_agent *agent)
+{
+    agent_cache_drop(agent);
+    pthread_rwlock_destroy(&agent->status_cache.lock);
+}
+
+/* After the loop answered a status: keep a copy of it (packed and unpacked
+ * again, so that it owns all its strings) with the lease as it is now. */
+static void cache_store(clus_agent *agent, const Clus__V1__AgentStatus *st)
+{
+    struct agent_status_cache *c = &agent->status_cache;
+    size_t len = clus__v1__agent_status__get_packed_size(st);
+    uint8_t *buf = malloc(len ? len : 1);
+    Clus__V1__AgentStatus *copy = NULL;
+
+    if (buf != NULL) {
+        clus__v1__agent_status__pack(st, buf);
+        copy = clus__v1__agent_status__unpack(NULL, len, buf);
+        free(buf);
+    }
+    if (copy == NULL || c->status != NULL) { /* out of memory: no fast path */
+        if (copy != NULL)
+            clus__v1__agent_status__free_unpacked(copy, NULL);
+        return;
+    }
+    pthread_rwlock_wrlock(&c->lock);
+    c->status = copy;
+    c->lease_bound = agent->lease_bound;
+    c->lease_fenced = agent->lease_fenced;
+    c->lease_expires_ms = agent->lease_expires_ms;
+    pthread_rwlock_unlock(&c->lock);
+}
+
+/* Runs on an nng thread. A status call is answered from the cache when there
+ * is one and the lease has not run out meanwhile (an agent whose lease ran
+ * out fences before it answers anything: that is the loop's job, so the
+ * call goes there). The fields that depend on the clock are computed now.
+ * Every other call, or no cache: false, the call goes to the loop. */
+bool agent_fast(void *arg, clus_rpc_call *call)
+{
+    clus_agent *agent = arg;
+    struct agent_status_cache *c = &agent->status_cache;
+    Clus__V1__Response resp = CLUS__V1__RESPONSE__INIT;
+    Clus__V1__AgentStatus st;
+    uint64_t now = clus_mono_ms();
+    bool answered = false;
+
+    if (clus_rpc_call_request(call)->call_case != CLUS__V1__REQUEST__CALL_STATUS)
+        return false;
+    pthread_rwlock_rdlock(&c->lock);
+    if (c->status != NULL && !(c->lease_bound && !c->lease_fenced && now >= c->lease_expires_ms)) {
+        st = *c->status; /* shallow: the strings and resources stay the cache's */
+        st.lease_valid = c->lease_bound && !c->lease_fenced;
+        st.lease_remaining_ms = st.lease_valid ? (uint32_t)(c->lease_expires_ms - now) : 0;
+        st.uptime_ms = now - agent->started_ms;
+        resp.result_case = CLUS__V1__RESPONSE__RESULT_AGENT;
+        resp.agent = &st;
+        resp.message = "";
+        clus_rpc_reply(call, &resp); /* packed here, under the read lock */
+        answered = true;
+    }
+    pthread_rwlock_unlock(&c->lock);
+    return answered;
+}
+
 static void handle_status(clus_agent *agent, clus_rpc_call *call)
 {
     Clus__V1__Response resp = CLUS__V1__RESPONSE__INIT;
@@ -881,6 +977,7 @@ static void handle_status(clus_agent *agent, clus_rpc_call *call)
     resp.agent = &st;
     resp.message = "";
     clus_rpc_reply(call, &resp);
+    cache_store(agent, &st);
     for (i = 0; i < n; i++)
         agent_info_release(&infos[i]);
     free(infos);
@@ -967,7 +1064,10 @@ static void watcher_finish(struct agent_watcher *w)
 
 static void watcher_timeout(uv_timer_t *timer)
 {
-    watcher_finish(timer->data);
+    struct agent_watcher *w = timer->data;
+
+    agent_cache_drop(w->agent); /* changes nothing, but every callback drops */
+    watcher_finish(w);
 }
 
 void agent_watchers_drop(clus_agent *agent)
@@ -1098,6 +1198,7 @@ void agent_dispatch(void *arg, clus_rpc_call *call)
     clus_agent *agent = arg;
     const Clus__V1__Request *r = clus_rpc_call_request(call);
 
+    agent_cache_drop(agent); /* before anything changes or is answered */
     if (agent->stopping) {
         clus_rpc_reply_status(call, CLUS_E_RESMON_INVALID_STATE, "the agent is stopping");
         return;

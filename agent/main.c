@@ -8,6 +8,7 @@
 #include "log.h"
 #include "params.h"
 #include "status.h"
+#include "tls.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -22,9 +23,12 @@ static void usage(FILE *out)
             "usage: clus-agent --state-dir DIR [--listen URL] [--config FILE]\n"
             "                  [--plugin-dir DIR] [--call-bound-ms MS] [--contexts N]\n"
             "                  [--log-level debug|info|warn|error] [--insecure]\n"
+            "                  [--tls-ca FILE --tls-cert FILE --tls-key FILE]\n"
             "\n"
             "Serves every resource entry point over nng (default listen %s).\n"
             "Plain tcp:// on a non-loopback address needs --insecure (use tls+tcp://).\n"
+            "tls+tcp:// needs the cluster CA and this node's certificate (OU=node) and key;\n"
+            "clients must then show a certificate of that CA (docs/security.md).\n"
             "SIGTERM/SIGINT stop the agent and leave resources as they are.\n",
             CLUS_AGENT_DEFAULT_URL);
 }
@@ -46,7 +50,10 @@ static void on_signal(uv_signal_t *handle, int signum)
     clus_agent_stop(m->agent);
 }
 
-static int parse_args(int argc, char **argv, clus_agent_file *f, const char **config_path)
+enum { OPT_TLS_CA = 1000, OPT_TLS_CERT, OPT_TLS_KEY };
+
+static int parse_args(int argc, char **argv, clus_agent_file *f, const char **config_path,
+                      clus_tls_files *tls)
 {
     static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
                                          {"state-dir", required_argument, NULL, 's'},
@@ -56,6 +63,9 @@ static int parse_args(int argc, char **argv, clus_agent_file *f, const char **co
                                          {"contexts", required_argument, NULL, 'n'},
                                          {"log-level", required_argument, NULL, 'v'},
                                          {"insecure", no_argument, NULL, 'i'},
+                                         {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+                                         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+                                         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     char **slot[] = {
@@ -66,6 +76,15 @@ static int parse_args(int argc, char **argv, clus_agent_file *f, const char **co
         switch (c) {
         case 'i':
             f->insecure = true;
+            break;
+        case OPT_TLS_CA:
+            tls->ca = optarg;
+            break;
+        case OPT_TLS_CERT:
+            tls->cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            tls->key = optarg;
             break;
         case 'c':
             *config_path = optarg;
@@ -154,6 +173,27 @@ static int run(clus_agent_file *f)
 
 static int agent_main(int argc, char **argv);
 
+/* tls+tcp:// takes this node's identity (checked now: a bad certificate is
+ * a start-up error, not a refused handshake later); TLS files without a
+ * TLS listener are a mistake worth saying. 0 or 2 (usage). */
+static int setup_tls(const char *listen, const clus_tls_files *tls)
+{
+    char err[512];
+
+    if (tls->ca == NULL && tls->cert == NULL && tls->key == NULL && !clus_url_is_tls(listen))
+        return 0;
+    if (!clus_url_is_tls(listen)) {
+        fprintf(stderr, "clus-agent: --tls-ca/--tls-cert/--tls-key need --listen tls+tcp://\n");
+        return 2;
+    }
+    if (clus_tls_set_process_identity(tls, true, err, sizeof(err)) != CLUS_OK) {
+        fprintf(stderr, "clus-agent: %s\n", err);
+        return 2;
+    }
+    clus_tls_log_refusals(true);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--guard") == 0)
@@ -165,8 +205,9 @@ static int agent_main(int argc, char **argv)
 {
     clus_agent_file args = {0}, file = {0};
     const char *config_path = NULL;
+    clus_tls_files tls = {0};
     char err[512];
-    int rc = parse_args(argc, argv, &args, &config_path), level;
+    int rc = parse_args(argc, argv, &args, &config_path, &tls), level;
 
     if (rc == 1) { /* --help */
         clus_agent_file_free(&args);
@@ -188,6 +229,8 @@ static int agent_main(int argc, char **argv)
         fprintf(stderr, "clus-agent: unknown log level %s\n", args.log_level);
         rc = 2;
     }
+    if (rc == 0)
+        rc = setup_tls(args.listen, &tls);
     if (rc == 0) {
         signal(SIGPIPE, SIG_IGN);
         /* Blocking types (volume, process) share libuv's pool with nothing
@@ -198,5 +241,6 @@ static int agent_main(int argc, char **argv)
     }
     clus_agent_file_free(&args);
     clus_agent_file_free(&file);
+    clus_tls_set_process_identity(NULL, false, err, sizeof(err));
     return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "params.h"
 #include "status.h"
+#include "tls.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -18,9 +19,12 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: clusctl [--agent URL | --coordinator URL] [-o json|text] [--timeout MS]\n"
-            "               CALL [ARGS]\n\n"
+            "               [--tls-ca FILE --tls-cert FILE --tls-key FILE] CALL [ARGS]\n\n"
             "Drives one clus-agent (default %s; $CLUS_AGENT) or the\n"
-            "coordinator (--coordinator, default %s; $CLUS_COORDINATOR).\n\n"
+            "coordinator (--coordinator, default %s; $CLUS_COORDINATOR).\n"
+            "tls+tcp:// URLs need the cluster CA and a client certificate (OU=admin, or\n"
+            "OU=reader to only read) and its key; defaults $CLUS_TLS_CA, $CLUS_TLS_CERT,\n"
+            "$CLUS_TLS_KEY.\n\n"
             "Agent calls:\n",
             CLI_DEFAULT_AGENT, CLI_DEFAULT_COORDINATOR);
     for (const cli_command *c = cli_agent_commands; c->name != NULL; c++)
@@ -64,16 +68,32 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
-static int parse_global(int argc, char **argv, cli_ctx *ctx, bool *coordinator)
+enum { OPT_TLS_CA = 1000, OPT_TLS_CERT, OPT_TLS_KEY };
+
+static int parse_global(int argc, char **argv, cli_ctx *ctx, bool *coordinator, clus_tls_files *tls)
 {
-    static const struct option opts[] = {
-        {"agent", required_argument, NULL, 'a'},  {"coordinator", required_argument, NULL, 'C'},
-        {"output", required_argument, NULL, 'o'}, {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"agent", required_argument, NULL, 'a'},
+                                         {"coordinator", required_argument, NULL, 'C'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+                                         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+                                         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int c;
 
     while ((c = getopt_long(argc, argv, "+a:o:t:h", opts, NULL)) != -1) {
         switch (c) {
+        case OPT_TLS_CA:
+            tls->ca = optarg;
+            break;
+        case OPT_TLS_CERT:
+            tls->cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            tls->key = optarg;
+            break;
         case 'a':
             ctx->url = optarg;
             *coordinator = false;
@@ -102,16 +122,37 @@ static int parse_global(int argc, char **argv, cli_ctx *ctx, bool *coordinator)
     return 0;
 }
 
+/* tls+tcp://: the CA and (for anything but watching a refusal happen) a
+ * client certificate. Loaded once as the process identity, which the
+ * coordinator commands' own connections use too. 0 or a usage exit code. */
+static int setup_tls(const cli_ctx *ctx, const clus_tls_files *tls, clus_client_options *options)
+{
+    char err[512];
+
+    if (!clus_url_is_tls(ctx->url))
+        return 0;
+    if (tls->ca == NULL)
+        return cli_usage_error(ctx, "%s needs the cluster CA: --tls-ca FILE (or $CLUS_TLS_CA)",
+                               ctx->url);
+    if (clus_tls_set_process_identity(tls, false, err, sizeof(err)) != CLUS_OK)
+        return cli_usage_error(ctx, "%s", err);
+    options->tls_ca = tls->ca;
+    options->tls_cert = tls->cert;
+    options->tls_key = tls->key;
+    return 0;
+}
+
 int cli_main(int argc, char **argv)
 {
     cli_ctx ctx = {.url = getenv("CLUS_AGENT") ? getenv("CLUS_AGENT") : CLI_DEFAULT_AGENT,
                    .timeout_ms = 30000};
     clus_client_options options = {0};
+    clus_tls_files tls = {getenv("CLUS_TLS_CA"), getenv("CLUS_TLS_CERT"), getenv("CLUS_TLS_KEY")};
     const cli_command *cmd;
-    char err[256];
+    char err[768];
     uint32_t status;
     bool coordinator = false;
-    int rc = parse_global(argc, argv, &ctx, &coordinator);
+    int rc = parse_global(argc, argv, &ctx, &coordinator, &tls);
 
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
@@ -128,8 +169,15 @@ int cli_main(int argc, char **argv)
         printf("usage: clusctl %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->help);
         return CLI_EXIT_OK;
     }
-    if (cmd->no_connect)
-        return cmd->fn(&ctx, argc, argv);
+    /* no_connect commands connect by themselves (coordinator calls) or not
+     * at all (config validate): without a CA they get no identity here. */
+    if ((!cmd->no_connect || tls.ca != NULL) && (rc = setup_tls(&ctx, &tls, &options)) != 0)
+        return rc;
+    if (cmd->no_connect) {
+        rc = cmd->fn(&ctx, argc, argv);
+        clus_tls_set_process_identity(NULL, false, err, sizeof(err));
+        return rc;
+    }
     options.timeout_ms = ctx.timeout_ms;
     status = clus_client_connect(ctx.url, &options, &ctx.client, err, sizeof(err));
     if (status != CLUS_OK) {
@@ -137,9 +185,11 @@ int cli_main(int argc, char **argv)
             printf("{\"status\":%u,\"status_name\":\"%s\",\"message\":\"%s\"}\n", status,
                    clus_status_name(status), "cannot connect to the agent");
         fprintf(stderr, "clusctl: %s\n", err);
+        clus_tls_set_process_identity(NULL, false, err, sizeof(err));
         return cli_exit_code(status, false);
     }
     rc = cmd->fn(&ctx, argc, argv);
     clus_client_close(ctx.client);
+    clus_tls_set_process_identity(NULL, false, err, sizeof(err));
     return rc;
 }

@@ -20,16 +20,30 @@ struct clus_client {
     uint32_t timeout_ms;
 };
 
+/* The options' TLS files, or NULL when they name none (then a process
+ * identity set by the program, if any, is used: clusctl sets one). */
+static const clus_tls_files *client_tls_files(const clus_client_options *options,
+                                              clus_tls_files *files)
+{
+    if (options == NULL ||
+        (options->tls_ca == NULL && options->tls_cert == NULL && options->tls_key == NULL))
+        return NULL;
+    *files = (clus_tls_files){options->tls_ca, options->tls_cert, options->tls_key};
+    return files;
+}
+
 uint32_t clus_client_connect(const char *url, const clus_client_options *options, clus_client **out,
                              char *err, size_t errlen)
 {
     clus_client *c = calloc(1, sizeof(*c));
+    clus_tls_files tls;
     uint32_t status;
 
     if (c == NULL)
         return CLUS_E_NOT_ENOUGH_MEMORY;
     c->timeout_ms = options && options->timeout_ms ? options->timeout_ms : 10000;
-    status = clus_rpc_client_open(url, !(options && options->lazy_connect), &c->rpc, err, errlen);
+    status = clus_rpc_client_open_tls(url, !(options && options->lazy_connect),
+                                      client_tls_files(options, &tls), &c->rpc, err, errlen);
     if (status != CLUS_OK) {
         free(c);
         return status;
@@ -419,7 +433,7 @@ static const Clus__V1__Event *wait_match(const Clus__V1__EventBatch *batch, cons
         const Clus__V1__Event *ev = batch->events[i];
         if (call_id != 0
                 ? (ev->kind == CLUS__V1__EVENT_KIND__EVENT_CONTROL_DONE && ev->call_id == call_id)
-                : (strcmp(ev->resource, name) == 0 &&
+                : (name != NULL && strcmp(ev->resource, name) == 0 &&
                    ev->kind == CLUS__V1__EVENT_KIND__EVENT_STATE && state_final(ev->new_state)))
             return ev;
     }

@@ -72,6 +72,8 @@ static void tri(json_t *o, const char *key, int value)
 /* The fields of a resource, into o (flattened for single-resource replies). */
 static void resource_fields(json_t *o, const Clus__V1__ResourceInfo *r)
 {
+    if (r == NULL) /* an optional message a broken peer left out (HealthResult) */
+        return;
     json_object_set_new(o, "resource", jstr(r->name));
     json_object_set_new(o, "type", jstr(r->type));
     set_state(o, "state", r->state);

@@ -754,6 +754,7 @@ uint32_t clus_clusterdef_parse(const char *text, size_t len, const char *name,
     struct fy_diag *diag = quiet_diag();
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
     struct fy_document *doc = NULL;
+    size_t bad_at = 0;
 
     *out = NULL;
     if (c.def == NULL || diag == NULL) {
@@ -767,6 +768,8 @@ uint32_t clus_clusterdef_parse(const char *text, size_t len, const char *name,
     c.def->renew_ms = 1000;
     if (len > CLUS_DEF_MAX_FILE)
         failf(&c, NULL, "the definition is larger than %u bytes", CLUS_DEF_MAX_FILE);
+    else if (!clus_utf8_valid(text, len, &bad_at))
+        failf(&c, NULL, "byte %zu is not UTF-8 (YAML is UTF-8 text)", bad_at);
     else if ((doc = fy_document_build_from_string(&cfg, text, len)) == NULL)
         syntax_error(&c, diag);
     else

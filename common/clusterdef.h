@@ -37,8 +37,8 @@
 
 #include <clus/restype.h>
 
-#define CLUS_DEF_MAX_NODES        64
-#define CLUS_DEF_MAX_RESOURCES    1024
+#define CLUS_DEF_MAX_NODES        128
+#define CLUS_DEF_MAX_RESOURCES    16384
 #define CLUS_DEF_MAX_PLUGINS      32
 #define CLUS_DEF_MAX_FILE         (4u << 20) /* a larger file is refused */
 #define CLUS_POLICY_MAX_THRESHOLD 100        /* bounds the counter windows */

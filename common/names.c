@@ -92,6 +92,44 @@ bool clus_name_valid(const char *name)
     return true;
 }
 
+/* The length of the UTF-8 sequence at p (n bytes left), 0 when malformed. */
+static size_t utf8_sequence(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xc2 && c <= 0xdf ? 2
+                 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4
+                                          : 0;
+
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    }
+    /* Overlong 3- and 4-byte forms, UTF-16 surrogates, above U+10FFFF. */
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
+        (c == 0xf4 && p[1] > 0x8f))
+        return 0;
+    return len;
+}
+
+bool clus_utf8_valid(const char *text, size_t len, size_t *bad_at)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t i = 0, step;
+
+    while (i < len) {
+        if ((step = utf8_sequence(p + i, len - i)) == 0) {
+            *bad_at = i;
+            return false;
+        }
+        i += step;
+    }
+    return true;
+}
+
 const char *clus_state_name(int state)
 {
     switch (state) {

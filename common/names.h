@@ -14,6 +14,13 @@
 /* 1..128 bytes of [A-Za-z0-9_.-], starting with a letter or digit. */
 bool clus_name_valid(const char *name);
 
+/* True when text[0..len) is well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF); else false and *bad_at is the offset
+ * of the first byte that is not. YAML input must be UTF-8: the loaders
+ * check it before libfyaml sees the text (0.7.12 loops forever on some
+ * malformed bytes, found by fuzzing). */
+bool clus_utf8_valid(const char *text, size_t len, size_t *bad_at);
+
 /* "Online", "OnlinePending", ...; "Unknown" for anything else. */
 const char *clus_state_name(int state);
 

@@ -1,27 +1,165 @@
+/*
+ * rpc_client.c - one REQ socket per client; every call opens its own nng
+ * context on it. tls+tcp:// dials with clus's TLS configuration (tls.h).
+ */
 #include "rpc_client.h"
+#include "clock.h"
+#include "log.h"
 #include "status.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* nng 1.5.2 also gives a dialer up for good when a server goes away during
+ * the TLS negotiation at the wrong moment (the NNG_ECLOSED of a closed
+ * stream reads as "dialer closed"; nng issue #1518): it never redials. A
+ * TLS client that has had no connection for this long while a call fails
+ * therefore replaces its dialer (which costs nothing when the old one was
+ * merely still trying). */
+#define REDIAL_IDLE_MS 5000
+
 struct clus_rpc_client {
     nng_socket socket;
     atomic_uint_fast64_t next_id;
+    /* tls+tcp:// only */
+    char *url;
+    nng_tls_config *tls_config;  /* held: for a new dialer */
+    pthread_mutex_t redial_lock; /* guards dialer and redial_ms */
+    nng_dialer dialer;
+    uint64_t redial_ms;
+    atomic_int pipes;                     /* connected now */
+    atomic_uint_fast64_t pipes_change_ms; /* monotonic, last connect/disconnect */
 };
 
-uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_client **out, char *err,
-                              size_t errlen)
+/* Code and sentence for a failed dial; a TLS refusal seen during it is
+ * named (the engine counts refusals: failures is the count before). */
+static uint32_t dial_failed(const char *url, int rv, uint64_t failures, bool own_cert, char *err,
+                            size_t errlen)
+{
+    char why[512] = "";
+
+    if (clus_url_is_tls(url) && clus_tls_failure_count() != failures)
+        clus_tls_last_failure(why, sizeof(why));
+    if (why[0] != '\0')
+        snprintf(err, errlen, "cannot connect to %s: TLS: %s", url, why);
+    else if (clus_url_is_tls(url) && (rv == NNG_ECONNSHUT || rv == NNG_ECLOSED ||
+                                      rv == NNG_ECONNRESET || rv == NNG_EPEERAUTH))
+        /* The server ends a handshake it refuses, often without saying why
+         * (mbed TLS sends no alert for a missing certificate). */
+        snprintf(err, errlen,
+                 "cannot connect to %s: the server ended the TLS handshake: it refused our "
+                 "certificate (%s; its log says why)",
+                 url,
+                 own_cert ? "expired, revoked or of another CA?"
+                          : "we sent none: give --tls-cert and --tls-key");
+    else
+        snprintf(err, errlen, "cannot connect to %s: %s", url, nng_strerror(rv));
+    return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP || rv == NNG_EINVAL
+               ? CLUS_E_INVALID_PARAMETER
+               : CLUS_E_CLUSTER_NODE_UNREACHABLE;
+}
+
+/* nng's thread: a connection came or went. */
+static void client_on_pipe(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+    clus_rpc_client *client = arg;
+
+    (void)pipe;
+    atomic_fetch_add(&client->pipes, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1);
+    atomic_store(&client->pipes_change_ms, clus_mono_ms());
+}
+
+/* After a failed call: a new dialer when the client has been without a
+ * connection for REDIAL_IDLE_MS (see the top). Any thread. */
+static void client_redial_if_idle(clus_rpc_client *client)
+{
+    uint64_t now = clus_mono_ms();
+    nng_dialer dialer = NNG_DIALER_INITIALIZER;
+
+    if (client->tls_config == NULL || atomic_load(&client->pipes) > 0 ||
+        now - atomic_load(&client->pipes_change_ms) < REDIAL_IDLE_MS)
+        return;
+    pthread_mutex_lock(&client->redial_lock);
+    if (now - client->redial_ms >= REDIAL_IDLE_MS) {
+        client->redial_ms = now;
+        nng_dialer_close(client->dialer);
+        if (nng_dialer_create(&dialer, client->socket, client->url) == 0 &&
+            nng_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, client->tls_config) == 0 &&
+            nng_dialer_start(dialer, NNG_FLAG_NONBLOCK) == 0)
+            client->dialer = dialer;
+        clus_debug("rpc: %s: no connection for %d s: dialling anew", client->url,
+                   REDIAL_IDLE_MS / 1000);
+    }
+    pthread_mutex_unlock(&client->redial_lock);
+}
+
+/* Dials url over mutual TLS with files, or the process identity when files
+ * is NULL. The client keeps the configuration for a later new dialer. */
+static uint32_t dial_tls(clus_rpc_client *client, const char *url, const clus_tls_files *files,
+                         int flags, char *err, size_t errlen)
+{
+    clus_tls_identity *own = NULL;
+    const clus_tls_identity *id;
+    bool has_cert;
+    nng_tls_config *cfg = NULL;
+    nng_dialer dialer = NNG_DIALER_INITIALIZER;
+    uint64_t failures = clus_tls_failure_count();
+    uint32_t status = CLUS_OK;
+    int rv;
+
+    if (files != NULL && (status = clus_tls_identity_load(files, false, &own, err, errlen)) != 0)
+        return status;
+    id = own != NULL ? own : clus_tls_process_identity();
+    has_cert = clus_tls_identity_has_cert(id);
+    status = clus_tls_config_client(id, url, &cfg, err, errlen);
+    clus_tls_identity_free(own);
+    if (status != CLUS_OK)
+        return status;
+    client->tls_config = cfg;
+    if ((client->url = strdup(url)) == NULL)
+        return CLUS_E_NOT_ENOUGH_MEMORY;
+    atomic_store(&client->pipes_change_ms, clus_mono_ms());
+    rv = nng_pipe_notify(client->socket, NNG_PIPE_EV_ADD_POST, client_on_pipe, client);
+    if (rv == 0)
+        rv = nng_pipe_notify(client->socket, NNG_PIPE_EV_REM_POST, client_on_pipe, client);
+    if (rv == 0)
+        rv = nng_dialer_create(&dialer, client->socket, url);
+    if (rv == 0)
+        rv = nng_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, cfg);
+    if (rv == 0)
+        rv = nng_dialer_start(dialer, flags);
+    client->dialer = dialer;
+    return rv == 0 ? CLUS_OK : dial_failed(url, rv, failures, has_cert, err, errlen);
+}
+
+static void client_free(clus_rpc_client *client)
+{
+    nng_close(client->socket); /* no pipe callback after this */
+    if (client->tls_config != NULL)
+        nng_tls_config_free(client->tls_config);
+    pthread_mutex_destroy(&client->redial_lock);
+    free(client->url);
+    free(client);
+}
+
+uint32_t clus_rpc_client_open_tls(const char *url, bool wait_connect, const clus_tls_files *files,
+                                  clus_rpc_client **out, char *err, size_t errlen)
 {
     clus_rpc_client *client = calloc(1, sizeof(*client));
+    int flags = wait_connect ? 0 : NNG_FLAG_NONBLOCK;
+    uint32_t status = CLUS_OK;
     int rv;
 
     if (client == NULL)
         return CLUS_E_NOT_ENOUGH_MEMORY;
+    pthread_mutex_init(&client->redial_lock, NULL);
     rv = nng_req0_open(&client->socket);
     if (rv == 0) {
         /* No silent re-sends: Online/Offline are not idempotent. */
@@ -29,27 +167,32 @@ uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_clien
         nng_socket_set_ms(client->socket, NNG_OPT_RECONNMINT, 20);
         nng_socket_set_ms(client->socket, NNG_OPT_RECONNMAXT, 500);
         nng_socket_set_size(client->socket, NNG_OPT_RECVMAXSZ, 64u << 20);
-        rv = nng_dial(client->socket, url, NULL, wait_connect ? 0 : NNG_FLAG_NONBLOCK);
+        if (clus_url_is_tls(url))
+            status = dial_tls(client, url, files, flags, err, errlen);
+        else if ((rv = nng_dial(client->socket, url, NULL, flags)) != 0)
+            status = dial_failed(url, rv, 0, false, err, errlen);
+    } else {
+        status = dial_failed(url, rv, 0, false, err, errlen);
     }
-    if (rv != 0) {
-        snprintf(err, errlen, "cannot connect to %s: %s", url, nng_strerror(rv));
-        nng_close(client->socket);
-        free(client);
-        return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP || rv == NNG_EINVAL
-                   ? CLUS_E_INVALID_PARAMETER
-                   : CLUS_E_CLUSTER_NODE_UNREACHABLE;
+    if (status != CLUS_OK) {
+        client_free(client);
+        return status;
     }
     atomic_init(&client->next_id, ((uint64_t)rand() << 20) | 1);
     *out = client;
     return CLUS_OK;
 }
 
+uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_client **out, char *err,
+                              size_t errlen)
+{
+    return clus_rpc_client_open_tls(url, wait_connect, NULL, out, err, errlen);
+}
+
 void clus_rpc_client_close(clus_rpc_client *client)
 {
-    if (client == NULL)
-        return;
-    nng_close(client->socket);
-    free(client);
+    if (client != NULL)
+        client_free(client);
 }
 
 uint32_t clus_rpc_client_call_raw(clus_rpc_client *client, const void *frame, size_t len,
@@ -92,6 +235,8 @@ uint32_t clus_rpc_client_call_raw(clus_rpc_client *client, const void *frame, si
     if (aio != NULL)
         nng_aio_free(aio);
     nng_ctx_close(ctx);
+    if (rv != 0)
+        client_redial_if_idle(client);
     if (rv == NNG_ETIMEDOUT)
         return CLUS_E_TIMEOUT;
     if (rv == NNG_ENOMEM)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "clus/v1/clus.pb-c.h"
+#include "tls.h"
 
 typedef struct clus_rpc_client clus_rpc_client;
 
@@ -19,6 +20,12 @@ typedef struct clus_rpc_client clus_rpc_client;
  * in the background and calls time out until a peer is there. */
 uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_client **out, char *err,
                               size_t errlen);
+
+/* The same over tls+tcp:// with these files (NULL: the process identity,
+ * tls.h); other URLs ignore files. A refused TLS handshake is 5051 with the
+ * reason in err ("TLS: the server refused us: certificate expired ..."). */
+uint32_t clus_rpc_client_open_tls(const char *url, bool wait_connect, const clus_tls_files *files,
+                                  clus_rpc_client **out, char *err, size_t errlen);
 
 void clus_rpc_client_close(clus_rpc_client *client);
 

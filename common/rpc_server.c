@@ -3,14 +3,17 @@
  * loop through a mutex-guarded list and one uv_async_t.
  */
 #include "rpc_server.h"
+#include "clock.h"
 #include "log.h"
 #include "status.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +27,36 @@ struct clus_rpc_call {
     enum call_phase phase;
     Clus__V1__Request *request; /* decoded; freed after the reply is sent */
     nng_msg *frame;             /* raw mode: the received frame, until the reply */
+    clus_tls_peer peer;         /* who sent it (fixed: admin, on plain tcp/ipc) */
     clus_rpc_call *next;        /* hand-off list link */
 };
 
+/* nng 1.5.2 stops accepting on a TLS listener for good when a peer goes
+ * away during the negotiation at the wrong moment (the closed stream's
+ * NNG_ECLOSED reaches the listener, which reads it as "listener closed";
+ * nng issue #1518, fixed in 1.6.0). Connections then still complete their
+ * handshakes but are never handed to the socket. The watchdog notices
+ * handshakes without accepted pipes and restarts the listener. */
+#define WATCHDOG_MS       500
+#define LISTENER_STUCK_MS 2000
+
 struct clus_rpc_server {
     clus_rpc_server_config config;
+    bool tls; /* tls+tcp://: each call's peer comes from its pipe */
     nng_socket socket;
     clus_rpc_call *calls; /* config.contexts of them */
     uv_async_t wake;
     pthread_mutex_t lock; /* guards the hand-off list only */
     clus_rpc_call *head, *tail;
+    int handles_open; /* uv handles still to close before the memory goes */
+    /* tls+tcp:// only: the listener, its configuration (held for a
+     * restart) and the watchdog (loop thread; pipes_added from nng's). */
+    nng_listener listener;
+    nng_tls_config *tls_config;
+    uv_timer_t watchdog;
+    bool watchdog_on;
+    atomic_uint_fast64_t pipes_added;
+    uint64_t wd_added, wd_gap, wd_stuck_ms;
 };
 
 static void call_receive(clus_rpc_call *call)
@@ -71,10 +94,57 @@ static void server_on_wake(uv_async_t *handle)
     }
 }
 
+/* The name of the call a request makes ("online", "status", ...). */
+static const char *request_call_name(const Clus__V1__Request *r)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+        &clus__v1__request__descriptor, (unsigned)r->call_case);
+
+    return f != NULL ? f->name : "an unknown call";
+}
+
+bool clus_request_read_only(const Clus__V1__Request *r)
+{
+    switch (r->call_case) {
+    case CLUS__V1__REQUEST__CALL_STATUS:
+    case CLUS__V1__REQUEST__CALL_STATE:
+    case CLUS__V1__REQUEST__CALL_LOOKS_ALIVE:
+    case CLUS__V1__REQUEST__CALL_IS_ALIVE:
+    case CLUS__V1__REQUEST__CALL_WATCH:
+    case CLUS__V1__REQUEST__CALL_LIST_TYPES:
+    case CLUS__V1__REQUEST__CALL_STARTUP:
+    case CLUS__V1__REQUEST__CALL_STARTUP_EX:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Decoding mode: the role check for every call, before any handler (so a
+ * fast path added later cannot skip it). False when answered here (5). */
+static bool call_authorize(clus_rpc_call *call)
+{
+    const char *name = request_call_name(call->request);
+
+    if (clus_rpc_call_allowed(call, clus_request_read_only(call->request), name))
+        return true;
+    if (call->peer.role == CLUS_ROLE_NONE)
+        clus_rpc_reply_status(call, CLUS_E_ACCESS_DENIED,
+                              "access denied: the caller could not be identified");
+    else
+        clus_rpc_reply_status(call, CLUS_E_ACCESS_DENIED,
+                              "access denied: a %s certificate may only read; %s needs an admin "
+                              "certificate",
+                              clus_role_name(call->peer.role), name);
+    return false;
+}
+
 /* Decodes a received frame. Returns true when the call is held for a
- * handler; false when it was answered here (bad frame). */
+ * handler; false when it was answered here (bad frame, or not allowed). */
 static bool call_decode(clus_rpc_call *call, nng_msg *msg)
 {
+    if (call->server->tls)
+        clus_tls_peer_of_pipe(nng_msg_get_pipe(msg), &call->peer);
     if (call->server->config.raw) {
         call->frame = msg;
         call->phase = CALL_HELD;
@@ -93,7 +163,7 @@ static bool call_decode(clus_rpc_call *call, nng_msg *msg)
                               "the request names no call this agent knows");
         return false;
     }
-    return true;
+    return call_authorize(call);
 }
 
 static void call_on_aio(void *arg)
@@ -131,6 +201,23 @@ static void call_on_aio(void *arg)
 const Clus__V1__Request *clus_rpc_call_request(const clus_rpc_call *call)
 {
     return call->request;
+}
+
+const clus_tls_peer *clus_rpc_call_peer(const clus_rpc_call *call)
+{
+    return &call->peer;
+}
+
+bool clus_rpc_call_allowed(const clus_rpc_call *call, bool read_only, const char *what)
+{
+    const clus_tls_peer *p = &call->peer;
+
+    if (clus_role_allows(p->role, read_only))
+        return true;
+    clus_warn("access denied: %s%s (role %s%s%s) called %s", p->cn[0] ? "CN=" : "",
+              p->cn[0] ? p->cn : "an unidentified peer", clus_role_name(p->role),
+              p->addr[0] ? ", from " : "", p->addr, what);
+    return false;
 }
 
 void clus_rpc_reply(clus_rpc_call *call, Clus__V1__Response *resp)
@@ -208,8 +295,86 @@ bool clus_url_is_local(const char *url)
  * with the operator's explicit --insecure (DESIGN.md, Security). */
 static bool server_url_allowed(const clus_rpc_server_config *config)
 {
-    return config->allow_insecure || clus_url_is_local(config->url) ||
-           strncmp(config->url, "tls+tcp://", 10) == 0;
+    return config->allow_insecure || clus_url_is_local(config->url) || clus_url_is_tls(config->url);
+}
+
+/* nng's thread: a pipe joined the socket. */
+static void server_on_pipe(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+    clus_rpc_server *server = arg;
+
+    (void)pipe;
+    (void)ev;
+    atomic_fetch_add(&server->pipes_added, 1);
+}
+
+/* A listener on the server's URL with its TLS configuration. */
+static int server_listener_start(clus_rpc_server *server)
+{
+    int rv = nng_listener_create(&server->listener, server->socket, server->config.url);
+
+    if (rv == 0)
+        rv = nng_listener_set_ptr(server->listener, NNG_OPT_TLS_CONFIG, server->tls_config);
+    if (rv == 0)
+        rv = nng_listener_start(server->listener, 0);
+    return rv;
+}
+
+/* Loop thread, every WATCHDOG_MS: handshakes that completed without a pipe
+ * joining for LISTENER_STUCK_MS mean the listener stopped accepting (see
+ * the top). A client that vanished right after its handshake looks the
+ * same; restarting then costs the connected clients a reconnect. */
+static void server_watchdog(uv_timer_t *timer)
+{
+    clus_rpc_server *server = timer->data;
+    uint64_t done = clus_tls_server_handshakes(), added = atomic_load(&server->pipes_added);
+    uint64_t waiting = done > added ? done - added : 0, now = clus_mono_ms();
+    int rv;
+
+    if (added != server->wd_added || waiting <= server->wd_gap) {
+        server->wd_added = added; /* accepting: what is left over is old */
+        server->wd_gap = waiting;
+        server->wd_stuck_ms = 0;
+        return;
+    }
+    if (server->wd_stuck_ms == 0)
+        server->wd_stuck_ms = now;
+    if (now - server->wd_stuck_ms < LISTENER_STUCK_MS)
+        return;
+    clus_warn("rpc: %s: %llu TLS handshake(s) done but no connection accepted for %d s: "
+              "restarting the listener (nng 1.5.2 can stop accepting after a failed "
+              "negotiation; clients reconnect)",
+              server->config.url, (unsigned long long)(waiting - server->wd_gap),
+              LISTENER_STUCK_MS / 1000);
+    nng_listener_close(server->listener);
+    if ((rv = server_listener_start(server)) != 0) {
+        clus_error("rpc: %s: cannot listen again: %s (next try in %d ms)", server->config.url,
+                   nng_strerror(rv), WATCHDOG_MS);
+        return;
+    }
+    server->wd_gap = waiting;
+    server->wd_stuck_ms = 0;
+}
+
+/* Listens on tls+tcp:// with mutual authentication; the server keeps the
+ * configuration for the watchdog's restarts. */
+static uint32_t server_listen_tls(clus_rpc_server *server, char *err, size_t errlen)
+{
+    const clus_tls_identity *id =
+        server->config.tls != NULL ? server->config.tls : clus_tls_process_identity();
+    uint32_t status = clus_tls_config_server(id, &server->tls_config, err, errlen);
+    int rv;
+
+    if (status != CLUS_OK)
+        return status;
+    rv = nng_pipe_notify(server->socket, NNG_PIPE_EV_ADD_POST, server_on_pipe, server);
+    if (rv == 0)
+        rv = server_listener_start(server);
+    if (rv != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", server->config.url, nng_strerror(rv));
+        return rv == NNG_EADDRINUSE ? CLUS_E_BUSY : CLUS_E_INVALID_PARAMETER;
+    }
+    return CLUS_OK;
 }
 
 static uint32_t server_open_socket(clus_rpc_server *server, char *err, size_t errlen)
@@ -227,6 +392,8 @@ static uint32_t server_open_socket(clus_rpc_server *server, char *err, size_t er
 
     if (rv == 0)
         rv = nng_socket_set_size(server->socket, NNG_OPT_RECVMAXSZ, server->config.max_message);
+    if (rv == 0 && server->tls)
+        return server_listen_tls(server, err, errlen);
     if (rv == 0)
         rv = nng_listen(server->socket, server->config.url, NULL, 0);
     if (rv != 0) {
@@ -244,6 +411,7 @@ static uint32_t server_open_contexts(clus_rpc_server *server)
     for (unsigned i = 0; i < server->config.contexts; i++) {
         clus_rpc_call *call = &server->calls[i];
         call->server = server;
+        call->peer.role = CLUS_ROLE_ADMIN; /* plain tcp/ipc; TLS sets it per call */
         if (nng_aio_alloc(&call->aio, call_on_aio, call) != 0 ||
             nng_ctx_open(&call->ctx, server->socket) != 0)
             return CLUS_E_NOT_ENOUGH_MEMORY;
@@ -260,6 +428,7 @@ uint32_t clus_rpc_server_start(uv_loop_t *loop, const clus_rpc_server_config *co
     if (server == NULL)
         return CLUS_E_NOT_ENOUGH_MEMORY;
     server->config = *config;
+    server->tls = clus_url_is_tls(config->url);
     if (server->config.contexts == 0)
         server->config.contexts = 128;
     if (server->config.max_message == 0)
@@ -267,6 +436,7 @@ uint32_t clus_rpc_server_start(uv_loop_t *loop, const clus_rpc_server_config *co
     pthread_mutex_init(&server->lock, NULL);
     uv_async_init(loop, &server->wake, server_on_wake);
     server->wake.data = server;
+    server->handles_open = 1;
     status = server_open_socket(server, err, errlen);
     if (status == CLUS_OK && (status = server_open_contexts(server)) != CLUS_OK)
         snprintf(err, errlen, "cannot allocate %u nng contexts", server->config.contexts);
@@ -276,6 +446,13 @@ uint32_t clus_rpc_server_start(uv_loop_t *loop, const clus_rpc_server_config *co
     }
     for (unsigned i = 0; i < server->config.contexts; i++)
         call_receive(&server->calls[i]);
+    if (server->tls) {
+        uv_timer_init(loop, &server->watchdog);
+        server->watchdog.data = server;
+        uv_timer_start(&server->watchdog, server_watchdog, WATCHDOG_MS, WATCHDOG_MS);
+        server->watchdog_on = true;
+        server->handles_open++;
+    }
     *out = server;
     return CLUS_OK;
 }
@@ -284,6 +461,8 @@ static void server_on_close(uv_handle_t *handle)
 {
     clus_rpc_server *server = handle->data;
 
+    if (--server->handles_open > 0)
+        return;
     pthread_mutex_destroy(&server->lock);
     free(server);
 }
@@ -303,5 +482,11 @@ void clus_rpc_server_stop(clus_rpc_server *server)
             nng_msg_free(call->frame);
     }
     free(server->calls);
+    if (server->tls_config != NULL)
+        nng_tls_config_free(server->tls_config);
+    if (server->watchdog_on) {
+        uv_timer_stop(&server->watchdog);
+        uv_close((uv_handle_t *)&server->watchdog, server_on_close);
+    }
     uv_close((uv_handle_t *)&server->wake, server_on_close);
 }

@@ -12,6 +12,14 @@
  * Whoever holds a call answers it exactly once with clus_rpc_reply(), from
  * any thread, now or later (long polls park calls). Until then the call's
  * context serves nothing else.
+ *
+ * Who calls (DESIGN.md, Security): on tls+tcp:// every peer has passed
+ * mutual TLS and its certificate names a role (tls.h); each call carries
+ * its peer (clus_rpc_call_peer). In the decoding mode the server itself
+ * refuses (5, access denied, logged) a call the peer's role does not allow,
+ * before fast or slow see it; raw-mode handlers ask clus_rpc_call_allowed().
+ * Over plain tcp:// or ipc:// every caller is admin: such listeners are
+ * loopback-only unless the operator passed --insecure.
  */
 #ifndef CLUS_RPC_SERVER_H
 #define CLUS_RPC_SERVER_H
@@ -22,6 +30,7 @@
 #include <uv.h>
 
 #include "clus/v1/clus.pb-c.h"
+#include "tls.h"
 
 typedef struct clus_rpc_server clus_rpc_server;
 typedef struct clus_rpc_call clus_rpc_call;
@@ -41,6 +50,9 @@ typedef struct clus_rpc_server_config {
      * with clus_rpc_reply_frame(); clus_rpc_call_request() is NULL. */
     bool raw;
     bool allow_insecure; /* plain tcp:// on a non-loopback address (else refused) */
+    /* tls+tcp://: the server's node certificate and the CA its clients'
+     * certificates must come from; NULL = the process identity (tls.h). */
+    const clus_tls_identity *tls;
 } clus_rpc_server_config;
 
 /* True when only this machine can reach url: ipc://, inproc://, or tcp:// on
@@ -69,6 +81,18 @@ const void *clus_rpc_call_frame(const clus_rpc_call *call, size_t *len);
 
 /* Raw mode: answers with these bytes (copied). */
 void clus_rpc_reply_frame(clus_rpc_call *call, const void *data, size_t len);
+
+/* Who sent the call (valid until the reply). */
+const clus_tls_peer *clus_rpc_call_peer(const clus_rpc_call *call);
+
+/* True when the caller's role allows the call (read_only: it changes
+ * nothing). Otherwise logs who was refused what (what: the call's name) and
+ * returns false: the handler then answers 5 (access denied). */
+bool clus_rpc_call_allowed(const clus_rpc_call *call, bool read_only, const char *what);
+
+/* True for the clus.v1.Request calls a reader may make: status, state,
+ * LooksAlive, IsAlive, watch, the type list and Startup. */
+bool clus_request_read_only(const Clus__V1__Request *request);
 
 /* Answers with only a status and a message. */
 void clus_rpc_reply_status(clus_rpc_call *call, uint32_t status, const char *fmt, ...)

@@ -293,12 +293,44 @@ void co_api_tick(clus_coordinator *co, uint64_t now)
 
 /* ------------------------------------------------------------ dispatch */
 
+/* The calls a reader may make: they change nothing (an unknown call is
+ * left to dispatch, which answers 1). */
+static bool coord_read_only(const Clus__V1__CoordRequest *q)
+{
+    switch (q->call_case) {
+    case CLUS__V1__COORD_REQUEST__CALL_STATUS:
+    case CLUS__V1__COORD_REQUEST__CALL_WATCH:
+    case CLUS__V1__COORD_REQUEST__CALL_PLAN:
+    case CLUS__V1__COORD_REQUEST__CALL__NOT_SET:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The role check (DESIGN.md, Security): false when answered here with 5. */
+static bool coord_authorize(clus_rpc_call *call, const Clus__V1__CoordRequest *q)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+        &clus__v1__coord_request__descriptor, (unsigned)q->call_case);
+    const char *name = f != NULL ? f->name : "an unknown call";
+
+    if (clus_rpc_call_allowed(call, coord_read_only(q), name))
+        return true;
+    reply_status(call, q->request_id, CLUS_E_ACCESS_DENIED,
+                 "access denied: a %s certificate may only read; %s needs an admin certificate",
+                 clus_role_name(clus_rpc_call_peer(call)->role), name);
+    return false;
+}
+
 static void dispatch(clus_coordinator *co, clus_rpc_call *call, const Clus__V1__CoordRequest *q)
 {
     char msg[512] = "";
     uint32_t st;
     uint64_t id = q->request_id;
 
+    if (!coord_authorize(call, q))
+        return;
     switch (q->call_case) {
     case CLUS__V1__COORD_REQUEST__CALL_STATUS:
         handle_status(co, call, id);
@@ -371,6 +403,7 @@ uint32_t co_api_start(clus_coordinator *co, char *err, size_t errlen)
         .slow = on_call,
         .arg = co,
         .raw = true,
+        .allow_insecure = co->config.insecure,
     };
 
     return clus_rpc_server_start(co->loop, &rpc, &co->server, err, errlen);

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <uthash.h>
 
 #define CO_OPS_TIMEOUT_MS   3000 /* Open/Online/Offline/Terminate/status */
 #define CO_WATCH_WAIT_MS    2000 /* agent long poll (bounds shutdown too) */
@@ -32,6 +33,7 @@
 #define CO_AWAIT_SLACK_MS   5000 /* past PendingTimeout: re-read status */
 #define CO_DRAIN_BACKOFF_MS 5000 /* after a drain move the type rejected */
 #define CO_FEED_CAPACITY    4096
+#define CO_START_BUDGET_US  10000 /* per tick, for placing resources that run nowhere */
 
 /* A node's lease phase. */
 enum node_phase {
@@ -80,20 +82,25 @@ enum op_step {
     STEP_AWAIT, /* 997 or unknown outcome: waits for the final state */
 };
 
+/* The first fields are what the tick reads of every resource every 20 ms
+ * (10,000 of them in bench P7): one cache line per idle resource. */
 struct cres {
     clus_coordinator *co;
+    size_t n_present;    /* views with present set: co_view_present() keeps it */
+    uint64_t pol_due_ms; /* clus_pol_due_ms(pol): set wherever pol changes */
+    int owner;           /* node index, -1 none */
+    enum op_kind op;     /* the operation in progress (one at a time) */
+    int state;           /* on the owner, as known */
+    bool desired_online;
+    bool believed_running; /* it was Online (or pending) on its owner */
+    bool owner_present;    /* views[owner].present, kept with it and the owner */
+    /* the rest */
     size_t index;
     const clus_def_resource *def;
-    bool desired_online;
-    int owner;             /* node index, -1 none */
-    int state;             /* on the owner, as known */
-    bool believed_running; /* it was Online (or pending) on its owner */
     uint32_t last_status;
-    char last_message[256];
     clus_pol_state *pol;
     struct view *views; /* one per node */
-    /* the operation in progress (one at a time) */
-    enum op_kind op;
+    UT_hash_handle hh;  /* clus_coordinator.by_name, keyed by def->name */
     enum clus_pol_why why;
     clus_move_call call; /* the current call of the operation */
     enum op_step step;
@@ -101,6 +108,7 @@ struct cres {
     uint64_t gen; /* per call: replies of older calls are stale */
     clus_move *move;
     uint64_t drain_backoff_ms;
+    char last_message[256];
 };
 
 struct coord_watcher; /* a parked `watch` call (api.c) */
@@ -117,11 +125,18 @@ struct clus_coordinator {
     size_t n_nodes;
     struct cres *res;
     size_t n_res;
+    struct cres *by_name; /* the same resources, by name */
     uint64_t epoch, start_ms;
     char holder[64];
     struct coord_watcher *watchers;
     size_t n_watchers;
     bool stopping;
+    /* Placing a resource costs a durable store write (an fsync) and more:
+     * the tick places resources until this moment, the rest on the next
+     * tick, so that 10,000 new resources never block the loop (and the
+     * lease renewals it answers) for seconds (bench P7). */
+    uint64_t start_budget_end_us;
+    bool starts_paused;
 };
 
 /* ---- coordinator.c */
@@ -137,6 +152,22 @@ int co_local_hour(void);
 void co_nodes_tick(clus_coordinator *co, uint64_t now);
 void co_node_synced(struct cnode *node);       /* a full status read just completed */
 bool co_node_usable(const struct cnode *node); /* up and synced: may take calls */
+
+/* Sets views[node].present and keeps n_present and owner_present right:
+ * every write of present goes through here (check_copies relies on them). */
+static inline void co_view_present(struct cres *r, size_t node, bool present)
+{
+    if ((int)node == r->owner)
+        r->owner_present = present;
+    if (present && !r->views[node].present)
+        r->n_present++;
+    else if (!present && r->views[node].present)
+        r->n_present--;
+    r->views[node].present = present;
+}
+
+/* The resource of this cluster with that name, or NULL (hash lookup). */
+struct cres *co_res_find(clus_coordinator *co, const char *name);
 
 /* ---- watch.c */
 void co_watch_tick(struct cnode *node, uint64_t now);

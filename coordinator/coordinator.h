@@ -19,6 +19,7 @@
 
 #include "clusterdef.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -32,6 +33,7 @@ typedef struct clus_coordinator_config {
     const char *state_dir;  /* required: the sqlite store lives there */
     unsigned contexts;      /* concurrent RPC calls (default 64) */
     uint32_t tick_ms;       /* timer resolution (default 20) */
+    bool insecure;          /* allow plain tcp:// on a non-loopback address */
 } clus_coordinator_config;
 
 /* Starts serving def (ownership passes to the coordinator, also on error).

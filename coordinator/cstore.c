@@ -94,10 +94,28 @@ static uint32_t meta_put(clus_cstore *s, const char *key, const char *value)
     return step_done(s, stmt);
 }
 
-/* Durable writes: synchronous=FULL around them, NORMAL otherwise. */
+/* Durable writes: synchronous=FULL around them, NORMAL otherwise. Inside a
+ * transaction (clus_cstore_begin) the level is the transaction's: sqlite
+ * refuses to change it there, and the commit is what reaches the disk. */
 static void set_durable(clus_cstore *s, bool durable)
 {
+    if (!sqlite3_get_autocommit(s->db))
+        return;
     exec_sql(s, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
+
+uint32_t clus_cstore_begin(clus_cstore *s, bool durable)
+{
+    set_durable(s, durable);
+    return exec_sql(s, "BEGIN");
+}
+
+uint32_t clus_cstore_commit(clus_cstore *s)
+{
+    uint32_t status = exec_sql(s, "COMMIT");
+
+    set_durable(s, false);
+    return status;
 }
 
 /* The kernel's boot id: monotonic times are comparable only within it. */

@@ -47,6 +47,13 @@ uint32_t clus_cstore_next_epoch(clus_cstore *store, uint64_t *epoch);
 uint32_t clus_cstore_get_resource(clus_cstore *store, const char *name, clus_cstore_resource *out);
 uint32_t clus_cstore_put_resource(clus_cstore *store, const clus_cstore_resource *r, bool durable);
 
+/* Groups the writes until clus_cstore_commit() into one transaction: one
+ * disk flush for many rows (e.g. the first start with thousands of
+ * resources). durable: the commit is written with synchronous=FULL, so the
+ * whole group is on disk when clus_cstore_commit() returns. */
+uint32_t clus_cstore_begin(clus_cstore *store, bool durable);
+uint32_t clus_cstore_commit(clus_cstore *store);
+
 /* A node never stored is not draining. */
 bool clus_cstore_get_draining(clus_cstore *store, const char *node);
 uint32_t clus_cstore_put_draining(clus_cstore *store, const char *node, bool draining);

@@ -69,6 +69,7 @@ void co_res_set_owner(struct cres *r, int owner)
     if (r->owner == owner)
         return;
     r->owner = owner;
+    r->owner_present = owner >= 0 && r->views[owner].present;
     co_persist(r, true); /* on disk before any call that depends on it */
     co_emit_res(r, "resource", CLUS_OK, "owner is now %s", node_name(r, owner));
 }
@@ -183,6 +184,7 @@ void co_res_decide(struct cres *r, const clus_pol_event *ev, clus_pol_actions *o
 
     co_res_facts(r, nodes, &facts);
     clus_pol_decide(r->pol, &facts, ev, out);
+    r->pol_due_ms = clus_pol_due_ms(r->pol);
     if (out->row != CLUS_ROW_NONE)
         clus_debug("resource %s: policy row %s", r->def->name, clus_pol_row_name(out->row));
     co_persist(r, false);
@@ -276,7 +278,7 @@ static void view_from_reply(struct cres *r, size_t node, const Clus__V1__Respons
 
     if (info == NULL || (v->known && info->seq < v->seq))
         return;
-    v->present = true;
+    co_view_present(r, node, true);
     v->state = info->state;
     v->seq = info->seq;
     v->known = r->co->nodes[node].synced;
@@ -291,7 +293,7 @@ static void on_open_reply(struct cres *r, uint32_t status, const Clus__V1__Respo
         return;
     }
     if (resp->status == CLUS_OK || resp->status == CLUS_E_OBJECT_ALREADY_EXISTS) {
-        r->views[r->call.node].present = true;
+        co_view_present(r, (size_t)r->call.node, true);
         r->step = STEP_CALL;
         start_call(r);
         return;
@@ -524,6 +526,10 @@ static void check_copies(struct cres *r)
     int running = -1, count = 0;
     bool owner_down;
 
+    /* The usual case, checked on every tick without touching the views: no
+     * agent but the owner has it open, so no copy can run anywhere. */
+    if (r->n_present == (r->owner_present ? 1u : 0u))
+        return;
     for (size_t m = 0; m < co->n_nodes; m++) {
         const struct view *v = &r->views[m];
         if ((int)m != r->owner && co_node_usable(&co->nodes[m]) && v->known && v->present &&
@@ -585,12 +591,14 @@ void co_res_observe(struct cres *r, size_t node)
 
 /* ------------------------------------------------------------ tick */
 
-/* Should run, runs nowhere as far as every node can tell: start it. */
+/* Should run, runs nowhere as far as every node can tell: start it (within
+ * the tick's budget, see clus_coordinator.start_budget_end_us). */
 static void maybe_start(struct cres *r)
 {
     clus_coordinator *co = r->co;
 
-    if (!r->desired_online || r->believed_running || clus_pol_phase(r->pol) != CLUS_POL_IDLE)
+    if (!r->desired_online || r->believed_running || clus_pol_phase(r->pol) != CLUS_POL_IDLE ||
+        co->starts_paused)
         return;
     for (size_t m = 0; m < co->n_nodes; m++) {
         const struct view *v = &r->views[m];
@@ -600,6 +608,8 @@ static void maybe_start(struct cres *r)
             return;
     }
     decide(r, CLUS_POL_EV_START, -1);
+    if (clus_mono_us() >= co->start_budget_end_us)
+        co->starts_paused = true; /* the others on the next tick */
 }
 
 /* Its node is draining: move it to the next node that can take it. */
@@ -628,7 +638,7 @@ void co_res_tick(struct cres *r, uint64_t now)
         op_advance(r, now);
         return;
     }
-    due = clus_pol_due_ms(r->pol);
+    due = r->pol_due_ms;
     if (due != 0 && now >= due)
         decide(r, CLUS_POL_EV_TICK, -1);
     if (r->op == OP_NONE)
@@ -671,7 +681,7 @@ void co_res_node_down(struct cres *r, size_t node)
 
 void co_res_node_up(struct cres *r, size_t node)
 {
-    if (r->op == OP_NONE)
+    if (r->op == OP_NONE && clus_pol_wants_node_up(r->pol, &r->def->policy))
         decide(r, CLUS_POL_EV_NODE_UP, (int)node);
 }
 

@@ -5,6 +5,7 @@
 #include "coordinator.h"
 #include "log.h"
 #include "status.h"
+#include "tls.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -15,19 +16,27 @@
 
 struct options {
     const char *listen, *config, *state_dir, *log_level;
+    bool insecure;
+    clus_tls_files tls; /* the coordinator's node certificate: listening and agents */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: clus-coordinator --config cluster.yaml --state-dir DIR [--listen URL]\n"
-            "                        [--log-level debug|info|warn|error]\n"
+            "                        [--log-level debug|info|warn|error] [--insecure]\n"
+            "                        [--tls-ca FILE --tls-cert FILE --tls-key FILE]\n"
             "\n"
             "Leases every agent of the cluster definition, places resources, restarts and\n"
             "fails them over by policy (default listen %s).\n"
+            "Plain tcp:// on a non-loopback address needs --insecure (use tls+tcp://).\n"
+            "The TLS files (a node certificate, OU=node) serve a tls+tcp:// listener and\n"
+            "authenticate the coordinator to agents at tls+tcp:// URLs (docs/security.md).\n"
             "SIGTERM/SIGINT stop it; agents keep their resources until their leases run out.\n",
             CLUS_COORDINATOR_DEFAULT_URL);
 }
+
+enum { OPT_TLS_CA = 1000, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE };
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -35,12 +44,28 @@ static int parse_args(int argc, char **argv, struct options *o)
                                          {"config", required_argument, NULL, 'c'},
                                          {"state-dir", required_argument, NULL, 's'},
                                          {"log-level", required_argument, NULL, 'v'},
+                                         {"insecure", no_argument, NULL, OPT_INSECURE},
+                                         {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+                                         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+                                         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
 
     while ((c = getopt_long(argc, argv, "l:c:s:v:h", opts, NULL)) != -1) {
         switch (c) {
+        case OPT_INSECURE:
+            o->insecure = true;
+            break;
+        case OPT_TLS_CA:
+            o->tls.ca = optarg;
+            break;
+        case OPT_TLS_CERT:
+            o->tls.cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            o->tls.key = optarg;
+            break;
         case 'l':
             o->listen = optarg;
             break;
@@ -92,9 +117,32 @@ static void on_signal(uv_signal_t *handle, int signum)
     clus_coordinator_stop(m->co);
 }
 
+/* The node identity serves a tls+tcp:// listener and every agent at a
+ * tls+tcp:// URL; either without it is a start-up error, as are bad files. */
+static uint32_t setup_tls(const struct options *o, const clus_clusterdef *def, char *err,
+                          size_t errlen)
+{
+    bool any = o->tls.ca != NULL || o->tls.cert != NULL || o->tls.key != NULL;
+    const char *needs = clus_url_is_tls(o->listen) ? o->listen : NULL;
+
+    for (size_t i = 0; needs == NULL && i < def->n_nodes; i++)
+        needs = clus_url_is_tls(def->nodes[i].agent) ? def->nodes[i].agent : NULL;
+    if (needs != NULL && !any) {
+        snprintf(err, errlen,
+                 "%s needs TLS: give --tls-ca, --tls-cert and --tls-key (a node certificate)",
+                 needs);
+        return CLUS_E_INVALID_PARAMETER;
+    }
+    if (!any)
+        return CLUS_OK;
+    clus_tls_log_refusals(true);
+    return clus_tls_set_process_identity(&o->tls, true, err, errlen);
+}
+
 static int run(const struct options *o, clus_clusterdef *def)
 {
-    clus_coordinator_config config = {.listen_url = o->listen, .state_dir = o->state_dir};
+    clus_coordinator_config config = {
+        .listen_url = o->listen, .state_dir = o->state_dir, .insecure = o->insecure};
     uv_loop_t *loop = uv_default_loop();
     struct run m = {0};
     char err[512] = "";
@@ -134,7 +182,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "clus-coordinator: %s\n", err);
         return 2;
     }
+    if (setup_tls(&o, def, err, sizeof(err)) != CLUS_OK) {
+        fprintf(stderr, "clus-coordinator: %s\n", err);
+        clus_clusterdef_free(def);
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN);
     clus_log_init("clus-coordinator", (enum clus_log_level)level);
-    return run(&o, def);
+    rc = run(&o, def);
+    clus_tls_set_process_identity(NULL, false, err, sizeof(err));
+    return rc;
 }

@@ -76,8 +76,8 @@ int clus_place_next(const clus_def_resource *r, const clus_node_facts *nodes, si
     if (rank < 0)
         return clus_place_best(r, nodes, n_nodes, current);
     for (size_t step = 1; step < n; step++) {
-        candidate_at(r, ((size_t)rank + step) % n, &node);
-        if (clus_place_eligible(r, nodes, n_nodes, node))
+        if (candidate_at(r, ((size_t)rank + step) % n, &node) &&
+            clus_place_eligible(r, nodes, n_nodes, node))
             return (int)node;
     }
     return -1;

@@ -265,6 +265,11 @@ static enum clus_pol_row on_node_up(clus_pol_state *st, const clus_pol_facts *f,
     return CLUS_ROW_U2_FAILBACK;
 }
 
+bool clus_pol_wants_node_up(const clus_pol_state *st, const clus_policy *policy)
+{
+    return st->s.phase == CLUS_POL_WAITING || policy->failback; /* on_node_up's two rows */
+}
+
 static enum clus_pol_row on_start(clus_pol_state *st, const clus_pol_facts *f,
                                   clus_pol_actions *out)
 {

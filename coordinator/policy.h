@@ -162,6 +162,12 @@ uint64_t clus_pol_due_ms(const clus_pol_state *state);
 
 enum clus_pol_phase clus_pol_phase(const clus_pol_state *state);
 
+/* Whether CLUS_POL_EV_NODE_UP can lead to anything for this resource
+ * (waiting for a node, or failback on). When false the event is a no-op
+ * and need not be decided: a node coming up then costs nothing per
+ * resource, which matters with thousands of them. */
+bool clus_pol_wants_node_up(const clus_pol_state *state, const clus_policy *policy);
+
 /* Names for people and logs. */
 const char *clus_pol_row_name(enum clus_pol_row row);
 const char *clus_pol_action_name(enum clus_pol_action_kind kind, enum clus_pol_why why);

@@ -21,11 +21,13 @@ struct watch_ctx {
     uint64_t gen;
 };
 
-static struct cres *find_res(clus_coordinator *co, const char *name)
+struct cres *co_res_find(clus_coordinator *co, const char *name)
 {
-    int i = name ? clus_clusterdef_resource(co->def, name) : -1;
+    struct cres *r = NULL;
 
-    return i >= 0 ? &co->res[i] : NULL;
+    if (name != NULL)
+        HASH_FIND_STR(co->by_name, name, r);
+    return r;
 }
 
 void co_node_unsync(struct cnode *node)
@@ -40,10 +42,12 @@ void co_node_unsync(struct cnode *node)
 
 /* ------------------------------------------------------------ status */
 
-static void view_from_info(struct view *v, const Clus__V1__ResourceInfo *info)
+static void view_from_info(struct cres *r, size_t node, const Clus__V1__ResourceInfo *info)
 {
+    struct view *v = &r->views[node];
+
     v->known = true;
-    v->present = info != NULL;
+    co_view_present(r, node, info != NULL);
     v->state = info != NULL ? info->state : CLUS_STATE_OFFLINE;
     v->seq = info != NULL ? info->seq : 0;
 }
@@ -57,13 +61,14 @@ static void apply_status(struct cnode *node, const Clus__V1__AgentStatus *st)
     node->boot_id = st->boot_id;
     node->after_seq = st->last_seq;
     node->watch_gen++;
-    for (size_t i = 0; i < co->n_res; i++) {
-        const Clus__V1__ResourceInfo *info = NULL;
-        for (size_t j = 0; j < st->n_resources && info == NULL; j++) {
-            if (strcmp(st->resources[j]->name, co->res[i].def->name) == 0)
-                info = st->resources[j];
-        }
-        view_from_info(&co->res[i].views[node->index], info);
+    /* Everything known absent, then what the agent has (by name: a status
+     * read costs resources + hosted, not resources x hosted). */
+    for (size_t i = 0; i < co->n_res; i++)
+        view_from_info(&co->res[i], node->index, NULL);
+    for (size_t j = 0; j < st->n_resources; j++) {
+        struct cres *r = co_res_find(co, st->resources[j]->name);
+        if (r != NULL)
+            view_from_info(r, node->index, st->resources[j]);
     }
     node->synced = true;
     for (size_t i = 0; i < co->n_res; i++)
@@ -116,7 +121,7 @@ void co_node_resync(struct cnode *node)
 
 static void apply_event(struct cnode *node, const Clus__V1__Event *ev)
 {
-    struct cres *r = find_res(node->co, ev->resource);
+    struct cres *r = co_res_find(node->co, ev->resource);
     struct view *v;
 
     if (r == NULL)
@@ -136,10 +141,10 @@ static void apply_event(struct cnode *node, const Clus__V1__Event *ev)
     v->known = true;
     v->seq = ev->seq;
     if (ev->kind == CLUS__V1__EVENT_KIND__EVENT_CLOSED) {
-        v->present = false;
+        co_view_present(r, node->index, false);
         v->state = CLUS_STATE_OFFLINE;
     } else if (ev->kind == CLUS__V1__EVENT_KIND__EVENT_STATE) {
-        v->present = true;
+        co_view_present(r, node->index, true);
         v->state = ev->new_state;
     }
     co_res_observe(r, node->index);
@@ -174,6 +179,11 @@ static void on_watch(void *arg, uint32_t status, const Clus__V1__Response *resp)
         node->after_seq = ev->seq;
         apply_event(node, ev);
     }
+    /* Poll again at once rather than on the next tick: a failure arrives
+     * as a burst of events (failure, Failed, ...) and waiting up to a tick
+     * between them would add it to every recovery (bench P3). */
+    if (node->phase == NODE_UP)
+        co_watch_tick(node, clus_mono_ms());
 }
 
 void co_watch_tick(struct cnode *node, uint64_t now)

@@ -8,7 +8,7 @@ packages=(
   libnng-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev
   libcmocka-dev libsqlite3-dev libjansson-dev libfyaml-dev
   libblkid-dev libxml2-dev uthash-dev
-  resource-agents e2fsprogs util-linux mount procps iproute2 kmod valgrind jq
+  resource-agents e2fsprogs util-linux mount procps iproute2 kmod valgrind jq openssl
 )
 
 missing=()

@@ -23,6 +23,8 @@ run_suite() { # BUILD_DIR CMAKE_ARGS...
 }
 
 run_suite build-test
+# The benchmarks, as a smoke run of seconds (the full run is bench/run).
+CLUS_BENCH_BUILD=build-test CLUS_BENCH_NO_BUILD=1 bash bench/run --quick
 if [ "$quick" = 0 ]; then
     # Sanitizers: ASan+UBSan in every process the tests start (the agents too).
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23

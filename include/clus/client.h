@@ -35,10 +35,17 @@ typedef struct clus_reply clus_reply;
 typedef struct clus_client_options {
     uint32_t timeout_ms; /* per call; default 10000 */
     bool lazy_connect;   /* do not fail when nobody listens yet; keep dialling */
+    /* tls+tcp:// (mutual TLS, docs/security.md): PEM files of the cluster CA
+     * (required there) and of this client's certificate (OU=admin or
+     * OU=reader) and key. A refused handshake fails the connect with 5051
+     * and the reason in err. Ignored for other URLs. */
+    const char *tls_ca;
+    const char *tls_cert;
+    const char *tls_key;
 } clus_client_options;
 
-uint32_t clus_client_connect(const char *url, const clus_client_options *options,
-                             clus_client **out, char *err, size_t errlen);
+uint32_t clus_client_connect(const char *url, const clus_client_options *options, clus_client **out,
+                             char *err, size_t errlen);
 void clus_client_close(clus_client *client);
 
 /* params: NULL-terminated "key=value" strings (may be NULL). */
@@ -46,8 +53,7 @@ uint32_t clus_open(clus_client *c, const char *name, const char *type, const cha
                    uint32_t open_flags, bool v2, clus_reply **reply);
 uint32_t clus_close_resource(clus_client *c, const char *name, clus_reply **reply);
 /* v2 selects OnlineV2/OfflineV2 (flags must be 0 otherwise). */
-uint32_t clus_online(clus_client *c, const char *name, uint32_t flags, bool v2,
-                     clus_reply **reply);
+uint32_t clus_online(clus_client *c, const char *name, uint32_t flags, bool v2, clus_reply **reply);
 uint32_t clus_offline(clus_client *c, const char *name, uint32_t flags, const char *destination,
                       bool v2, clus_reply **reply);
 uint32_t clus_terminate(clus_client *c, const char *name, clus_reply **reply);
@@ -67,16 +73,15 @@ enum clus_control_mode {
 /* props: NULL-terminated "key=value" strings for SET/VALIDATE codes. */
 uint32_t clus_resource_control(clus_client *c, const char *name, uint32_t code,
                                const char *const *props, const void *in, size_t in_len,
-                               enum clus_control_mode mode, const char *user,
-                               clus_reply **reply);
+                               enum clus_control_mode mode, const char *user, clus_reply **reply);
 uint32_t clus_type_control(clus_client *c, const char *type, uint32_t code,
                            enum clus_control_mode mode, const char *user, clus_reply **reply);
 
 uint32_t clus_state(clus_client *c, const char *name, clus_reply **reply);
 uint32_t clus_status(clus_client *c, clus_reply **reply); /* the agent and every resource */
 uint32_t clus_types(clus_client *c, clus_reply **reply);
-uint32_t clus_startup(clus_client *c, const char *type, uint32_t min_version,
-                      uint32_t max_version, bool ex, clus_reply **reply);
+uint32_t clus_startup(clus_client *c, const char *type, uint32_t min_version, uint32_t max_version,
+                      bool ex, clus_reply **reply);
 uint32_t clus_load_plugin(clus_client *c, const char *path, clus_reply **reply);
 uint32_t clus_lease(clus_client *c, const char *holder, uint32_t ttl_ms, uint64_t epoch,
                     clus_reply **reply);

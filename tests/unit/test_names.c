@@ -114,6 +114,27 @@ static void test_control_codes(void **state)
     assert_string_equal(clus_control_code_name(0x01000081), "GET_PRIVATE_PROPERTIES");
 }
 
+/* YAML loaders refuse what is not UTF-8 before libfyaml sees it. */
+static void test_utf8(void **state)
+{
+    size_t bad = 99;
+
+    assert_true(clus_utf8_valid("plain: ascii\n", 13, &bad));
+    assert_true(clus_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82", 14, &bad));
+    assert_true(clus_utf8_valid("", 0, &bad));
+    assert_false(clus_utf8_valid("%li\x8a", 4, &bad)); /* the libfyaml 0.7.12 hang */
+    assert_int_equal(bad, 3);
+    assert_false(clus_utf8_valid("ab\xc3", 3, &bad)); /* cut short */
+    assert_int_equal(bad, 2);
+    assert_false(clus_utf8_valid("\xc0\xaf", 2, &bad)); /* overlong '/' */
+    assert_int_equal(bad, 0);
+    assert_false(clus_utf8_valid("\xe0\x80\xaf", 3, &bad));     /* overlong, 3 bytes */
+    assert_false(clus_utf8_valid("\xed\xa0\x80", 3, &bad));     /* a surrogate */
+    assert_false(clus_utf8_valid("\xf4\x90\x80\x80", 4, &bad)); /* above U+10FFFF */
+    assert_false(clus_utf8_valid("x\xffy", 3, &bad));
+    assert_int_equal(bad, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_states),
         cmocka_unit_test(test_resource_names),
         cmocka_unit_test(test_control_codes),
+        cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -391,6 +391,42 @@ static void test_u3_failback_window(void **state)
     assert_int_equal(run(CLUS_POL_EV_NODE_UP, 0), CLUS_ROW_U2_FAILBACK);
 }
 
+/* clus_pol_wants_node_up() is the engine's filter in front of NODE_UP:
+ * whenever it says no, the decision must be a no-op (no row, no action, no
+ * change of state), in every phase, with failback on or off, with the
+ * owner up or down. */
+static void test_u_filter_is_exact(void **state)
+{
+    static const enum clus_pol_phase phases[] = {CLUS_POL_IDLE, CLUS_POL_RETRY_WAIT,
+                                                 CLUS_POL_GAVE_UP, CLUS_POL_WAITING};
+
+    (void)state;
+    for (size_t p = 0; p < sizeof(phases) / sizeof(phases[0]); p++) {
+        for (int failback = 0; failback < 2; failback++) {
+            for (int owner = -1; owner < N_NODES; owner++) {
+                clus_pol_snapshot before = {.phase = phases[p]}, after;
+                clus_pol_state_set(fx.st, &before);
+                fx.res.policy.failback = failback;
+                fx.facts.owner = owner;
+                clus_pol_state_get(fx.st, &before);
+                if (clus_pol_wants_node_up(fx.st, &fx.res.policy))
+                    continue;
+                assert_int_equal(run(CLUS_POL_EV_NODE_UP, 0), CLUS_ROW_NONE);
+                assert_int_equal(fx.out.n, 0);
+                clus_pol_state_get(fx.st, &after);
+                assert_memory_equal(&before, &after, sizeof(before));
+            }
+        }
+    }
+    /* And it does say yes where NODE_UP acts. */
+    clus_pol_state_set(fx.st, &(clus_pol_snapshot){.phase = CLUS_POL_WAITING});
+    fx.res.policy.failback = false;
+    assert_true(clus_pol_wants_node_up(fx.st, &fx.res.policy));
+    clus_pol_state_set(fx.st, &(clus_pol_snapshot){.phase = CLUS_POL_IDLE});
+    fx.res.policy.failback = true;
+    assert_true(clus_pol_wants_node_up(fx.st, &fx.res.policy));
+}
+
 /* ------------------------------------------------------------ start */
 
 static void test_s1_start_owner(void **state)
@@ -598,6 +634,7 @@ int main(void)
         T(test_u1_node_up_place),
         T(test_u2_failback),
         T(test_u3_failback_window),
+        T(test_u_filter_is_exact),
         T(test_s1_start_owner),
         T(test_s2_start_best),
         T(test_s3_start_wait),

@@ -1,0 +1,156 @@
+/*
+ * itest_status_fast.c - the status fast path against a lease that ran out
+ * while the agent was frozen. A cached status (built while the lease was
+ * valid, resource r Online) must never be served once the lease has run
+ * out: the agent fences before it answers anything. The requests here are
+ * sent on connections opened before the freeze, so on SIGCONT the nng
+ * threads have them at once and race the loop's lease timer: the fast path
+ * itself must hand them to the loop (tests/integration/
+ * test_agent_status_fast.sh covers the rest of the fast path).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <clus/client.h>
+
+#include "status.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READERS 16
+
+static pid_t agent_pid;
+static char agent_url[64];
+static char state_dir[] = "/tmp/clus-itest-fast-XXXXXX";
+
+struct reader {
+    clus_client *client;
+    pthread_t thread;
+    char *json; /* the answer, malloc'ed */
+};
+
+static void sleep_ms(long ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+static clus_client *connect_agent(void)
+{
+    clus_client *c = NULL;
+    char err[128];
+
+    for (int i = 0; i < 100; i++) {
+        if (clus_client_connect(agent_url, NULL, &c, err, sizeof(err)) == CLUS_OK)
+            return c;
+        sleep_ms(50);
+    }
+    return NULL;
+}
+
+static int start_agent(void **state)
+{
+    clus_client *c;
+
+    (void)state;
+    if (mkdtemp(state_dir) == NULL)
+        return -1;
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    snprintf(agent_url, sizeof(agent_url), "tcp://127.0.0.1:%d", 20000 + rand() % 12000);
+    agent_pid = fork();
+    if (agent_pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        execl(CLUS_AGENT_BIN, "clus-agent", "--state-dir", state_dir, "--listen", agent_url,
+              (char *)NULL);
+        _exit(127);
+    }
+    if ((c = connect_agent()) == NULL)
+        return -1;
+    clus_client_close(c);
+    return 0;
+}
+
+static int stop_agent(void **state)
+{
+    char cmd[128];
+
+    (void)state;
+    if (agent_pid > 1) {
+        kill(agent_pid, SIGCONT);
+        kill(agent_pid, SIGKILL);
+        waitpid(agent_pid, NULL, 0);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The call's status, once its reply is freed (r is passed by address: the
+ * call sets it, and argument order is unspecified). */
+static uint32_t call_ok(uint32_t status, clus_reply **r)
+{
+    clus_reply_free(*r);
+    *r = NULL;
+    return status;
+}
+
+static void *read_status(void *arg)
+{
+    struct reader *rd = arg;
+    clus_reply *r = NULL;
+
+    clus_status(rd->client, &r);
+    rd->json = r != NULL ? clus_reply_json(r, false) : strdup("no answer");
+    clus_reply_free(r);
+    return NULL;
+}
+
+static void test_expired_lease_never_served(void **state)
+{
+    struct reader readers[READERS];
+    clus_client *c = connect_agent();
+    clus_reply *r = NULL;
+
+    (void)state;
+    assert_non_null(c);
+    for (int i = 0; i < READERS; i++)
+        assert_non_null(readers[i].client = connect_agent());
+    assert_int_equal(call_ok(clus_open(c, "r", "dummy", NULL, 0, 0, &r), &r), CLUS_OK);
+    assert_int_equal(call_ok(clus_online(c, "r", 0, false, &r), &r), CLUS_OK);
+    assert_int_equal(call_ok(clus_lease(c, "itest", 300, 1, &r), &r), CLUS_OK);
+    /* Each reader's connection is up and the cache holds r Online, lease valid. */
+    for (int i = 0; i < READERS; i++)
+        assert_int_equal(call_ok(clus_status(readers[i].client, &r), &r), CLUS_OK);
+    kill(agent_pid, SIGSTOP);
+    sleep_ms(600); /* the lease runs out while everything is frozen */
+    for (int i = 0; i < READERS; i++)
+        assert_int_equal(pthread_create(&readers[i].thread, NULL, read_status, &readers[i]), 0);
+    sleep_ms(100); /* the requests are in the agent's sockets */
+    kill(agent_pid, SIGCONT);
+    for (int i = 0; i < READERS; i++) {
+        pthread_join(readers[i].thread, NULL);
+        if (strstr(readers[i].json, "\"lease_valid\":true") != NULL ||
+            strstr(readers[i].json, "\"state\":\"Online\"") != NULL)
+            fail_msg("reader %d was served a status from before the lease ran out: %s", i,
+                     readers[i].json);
+        free(readers[i].json);
+        clus_client_close(readers[i].client);
+    }
+    clus_client_close(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_expired_lease_never_served),
+    };
+
+    return cmocka_run_group_tests(tests, start_agent, stop_agent);
+}
