@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what clus needs, builds it twice (plain, and with ASan+UBSan) and
-# runs every test in both builds, then the unit tests under valgrind.
+# runs every test in both builds, a smoke run of the benchmarks, every fuzz
+# target for a bounded time, then the unit tests and an agent under valgrind.
 # This is the command README.md names and .ci/run calls.
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    the plain build only
@@ -32,6 +33,9 @@ if [ "$quick" = 0 ]; then
     export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp   # Debian libraries' own leaks
     run_suite build-asan -DCLUS_SANITIZE=ON
     unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+    # Every decoder under libFuzzer (clang, ASan+UBSan), a bounded time each.
+    echo "=== fuzz"
+    FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash tests/fuzz/run.sh
     echo "=== valgrind (unit tests)"
     failed=0
     for t in build-test/tests/test_*; do

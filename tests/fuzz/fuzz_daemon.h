@@ -32,13 +32,15 @@ static inline void fuzz_die(const char *what, const char *why)
     abort();
 }
 
-/* A fresh directory on tmpfs when there is one (sqlite's fsyncs are then
- * cheap); never reused, so no input sees another run's state. */
+/* A fresh directory under $FUZZ_STATE_DIR (run.sh makes one and removes
+ * it), else on tmpfs when there is one (sqlite's fsyncs are then cheap);
+ * never reused, so no run sees another's state. */
 static inline const char *fuzz_state_dir(const char *name)
 {
-    static char dir[256];
+    static char dir[512];
+    const char *base = getenv("FUZZ_STATE_DIR");
 
-    snprintf(dir, sizeof(dir), "/dev/shm/clus-fuzz-%s.XXXXXX", name);
+    snprintf(dir, sizeof(dir), "%s/clus-fuzz-%s.XXXXXX", base ? base : "/dev/shm", name);
     if (mkdtemp(dir) == NULL) {
         snprintf(dir, sizeof(dir), "/tmp/clus-fuzz-%s.XXXXXX", name);
         if (mkdtemp(dir) == NULL)

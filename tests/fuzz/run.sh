@@ -36,6 +36,10 @@ cmake -S . -B "$build" -DCLUS_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYP
 cmake --build "$build" -j"$jobs" --target "${targets[@]}" >/dev/null
 
 [ "${FUZZ_KEEP:-0}" = 1 ] || rm -rf "$out"
+# The in-process daemons' state directories: on tmpfs when there is one, gone at the end.
+FUZZ_STATE_DIR=$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp )/clus-fuzz.XXXXXX")
+export FUZZ_STATE_DIR
+trap 'rm -rf "$FUZZ_STATE_DIR"' EXIT
 # Leaks are checked per input; halt_on_error keeps UBSan findings fatal.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
