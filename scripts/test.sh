@@ -35,7 +35,7 @@ if [ "$quick" = 0 ]; then
     unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
     # Every decoder under libFuzzer (clang, ASan+UBSan), a bounded time each.
     echo "=== fuzz"
-    FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash tests/fuzz/run.sh
+    FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash tests/fuzz/run.sh
     echo "=== valgrind (unit tests)"
     failed=0
     for t in build-test/tests/test_*; do
