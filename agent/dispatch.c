@@ -562,8 +562,7 @@ struct type_call {
     clus_control ctl;
     void *in;
     size_t returned;
-    clus_param *props;
-    size_t count, cap;
+    clus_param_list props; /* what the type added */
     uint64_t begin_id;
     uint32_t status;
 };
@@ -572,24 +571,12 @@ static void type_call_add(clus_control *ctl, const char *key, const char *value)
 {
     struct type_call *tc = ctl->sink;
 
-    if (tc->count == tc->cap) {
-        size_t cap = tc->cap ? tc->cap * 2 : 16;
-        clus_param *grown = realloc(tc->props, cap * sizeof(*grown));
-        if (grown == NULL)
-            return;
-        tc->props = grown;
-        tc->cap = cap;
-    }
-    tc->props[tc->count++] = (clus_param){strdup(key), strdup(value ? value : "")};
+    clus_param_list_add(&tc->props, key, value);
 }
 
 static void type_call_free(struct type_call *tc)
 {
-    for (size_t i = 0; i < tc->count; i++) {
-        free((char *)tc->props[i].key);
-        free((char *)tc->props[i].value);
-    }
-    free(tc->props);
+    clus_param_list_free(&tc->props);
     free(tc->ctl.out);
     free(tc->in);
     free(tc->type_name);
@@ -631,7 +618,7 @@ static void type_call_done(uv_work_t *work, int status)
     struct type_call *tc = work->data;
 
     agent_cache_drop(tc->agent); /* a Begin* result is an event: last_seq moves */
-    clus_params props = {tc->props, tc->count};
+    clus_params props = {tc->props.items, tc->props.count};
     clus_res_outcome o = {.status = tc->status,
                           .props = &props,
                           .out = tc->ctl.out,
@@ -641,8 +628,8 @@ static void type_call_done(uv_work_t *work, int status)
     if (tc->status == CLUS_E_INVALID_FUNCTION) {
         type_call_default(tc);
         o.status = tc->status;
-        props.count = tc->count;
-        props.items = tc->props;
+        props.count = tc->props.count;
+        props.items = tc->props.items;
         o.message = tc->status == CLUS_E_INVALID_FUNCTION ? "control code not handled" : "";
     }
     if (tc->begin_id != 0)
@@ -741,16 +728,16 @@ static struct type_call *type_info_facts(const clus_type_view *v, Clus__V1__Type
     tc->ctl.add_property = type_call_add;
     tc->ctl.sink = tc;
     tc->ctl.bytes_returned = &tc->returned;
-    if (v->ops->type_control(v->name, &tc->ctl) == CLUS_OK && tc->count > 0 &&
-        (*params = calloc(tc->count, sizeof(**params))) != NULL &&
-        (*ptrs = calloc(tc->count, sizeof(**ptrs))) != NULL) {
-        for (size_t i = 0; i < tc->count; i++) {
+    if (v->ops->type_control(v->name, &tc->ctl) == CLUS_OK && tc->props.count > 0 &&
+        (*params = calloc(tc->props.count, sizeof(**params))) != NULL &&
+        (*ptrs = calloc(tc->props.count, sizeof(**ptrs))) != NULL) {
+        for (size_t i = 0; i < tc->props.count; i++) {
             clus__v1__param__init(&(*params)[i]);
-            (*params)[i].key = (char *)tc->props[i].key;
-            (*params)[i].value = (char *)tc->props[i].value;
+            (*params)[i].key = (char *)tc->props.items[i].key;
+            (*params)[i].value = (char *)tc->props.items[i].value;
             (*ptrs)[i] = &(*params)[i];
         }
-        ti->n_info = tc->count;
+        ti->n_info = tc->props.count;
         ti->info = *ptrs;
     }
     return tc;

@@ -42,10 +42,9 @@ struct clus_res_job {
     clus_params ctl_props_view;
     char *ctl_user;
     size_t ctl_returned;
-    clus_param *out_props; /* CONTROL: what the type added */
-    size_t out_count, out_cap;
-    char *reason;    /* the type's sentence for status (set_reason) */
-    uint32_t status; /* result */
+    clus_param_list out_props; /* CONTROL: what the type added */
+    char *reason;              /* the type's sentence for status (set_reason) */
+    uint32_t status;           /* result */
     bool alive;
     bool event_handle;
     clus_res_job *next;
@@ -240,11 +239,7 @@ static void job_free(clus_res_job *job)
     }
     free(job->ctl_props);
     free(job->ctl_user);
-    for (size_t i = 0; i < job->out_count; i++) {
-        free((char *)job->out_props[i].key);
-        free((char *)job->out_props[i].value);
-    }
-    free(job->out_props);
+    clus_param_list_free(&job->out_props);
     free(job->reason);
     free(job);
 }
@@ -284,17 +279,7 @@ static void control_add_property(clus_control *ctl, const char *key, const char 
 {
     clus_res_job *job = ctl->sink;
 
-    if (job->out_count == job->out_cap) {
-        size_t cap = job->out_cap ? job->out_cap * 2 : 16;
-        clus_param *grown = realloc(job->out_props, cap * sizeof(*grown));
-        if (grown == NULL)
-            return;
-        job->out_props = grown;
-        job->out_cap = cap;
-    }
-    job->out_props[job->out_count].key = strdup(key);
-    job->out_props[job->out_count].value = strdup(value ? value : "");
-    job->out_count++;
+    clus_param_list_add(&job->out_props, key, value);
 }
 
 static void job_execute_online(clus_res_job *job)
@@ -699,8 +684,8 @@ static void control_finished(clus_res *res, clus_res_job *job)
 
     if (job->status == CLUS_E_INVALID_FUNCTION)
         job->status = control_default(res, job);
-    props.items = job->out_props;
-    props.count = job->out_count;
+    props.items = job->out_props.items;
+    props.count = job->out_props.count;
     outcome.status = job->status;
     outcome.message = job->reason                              ? job->reason
                       : job->status == CLUS_E_INVALID_FUNCTION ? "control code not handled"

@@ -75,6 +75,39 @@ bool clus_parse_u32(const char *s, uint32_t max, uint32_t *out)
     return true;
 }
 
+bool clus_param_list_add(clus_param_list *list, const char *key, const char *value)
+{
+    char *k, *v;
+
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 16;
+        clus_param *grown = realloc(list->items, cap * sizeof(*grown));
+        if (grown == NULL)
+            return false;
+        list->items = grown;
+        list->cap = cap;
+    }
+    k = strdup(key);
+    v = strdup(value ? value : "");
+    if (k == NULL || v == NULL) {
+        free(k);
+        free(v);
+        return false;
+    }
+    list->items[list->count++] = (clus_param){k, v};
+    return true;
+}
+
+void clus_param_list_free(clus_param_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        free((char *)list->items[i].key);
+        free((char *)list->items[i].value);
+    }
+    free(list->items);
+    *list = (clus_param_list){0};
+}
+
 bool clus_parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "on", "1"};

@@ -66,13 +66,26 @@ static void test_keys(void **state)
     assert_false(clus_param_key_valid(big));
 }
 
+static void test_param_list(void **state)
+{
+    clus_param_list list = {0};
+
+    for (int i = 0; i < 40; i++)
+        assert_true(clus_param_list_add(&list, "k", i % 2 ? "v" : NULL));
+    assert_int_equal(list.count, 40);
+    assert_string_equal(list.items[39].value, "v");
+    assert_string_equal(list.items[38].value, "");
+    clus_param_list_free(&list);
+    assert_int_equal(list.count, 0);
+    assert_null(list.items);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_split),
-        cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_bools),
-        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_split),      cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_bools),      cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_param_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
