@@ -30,8 +30,7 @@
 struct res_slot {
     clus_agent *agent;
     clus_res *res;
-    uv_timer_t timers[CLUS_RES_TIMER_COUNT];
-    int open_handles;
+    clus_timer_ref timers[CLUS_RES_TIMER_COUNT];
     /* What was last written to the store, to skip writes that change nothing. */
     int stored_state;
     uint32_t stored_flags;
@@ -45,27 +44,66 @@ static uint64_t env_now_ms(void *arg)
     return clus_mono_ms();
 }
 
-static void env_timer_fired(uv_timer_t *timer)
-{
-    struct res_slot *slot = timer->data;
-    enum clus_res_timer which = (enum clus_res_timer)(timer - slot->timers);
+static void timers_fired(uv_timer_t *wake);
 
-    agent_cache_drop(slot->agent);
-    clus_res_timer_fired(slot->res, which);
+/* The slot a deadline belongs to: refs are slot->timers[tag]. */
+static struct res_slot *slot_of_timer(clus_timer_ref *ref)
+{
+    return (struct res_slot *)((char *)(ref - ref->tag) - offsetof(struct res_slot, timers));
 }
 
+/* Points the one libuv timer at the earliest deadline, when that moved. */
+static void timers_arm(clus_agent *agent)
+{
+    uint64_t due = clus_timer_heap_next_due(agent->timers), now = uv_now(agent->loop);
+
+    if (due == agent->timers_due)
+        return;
+    agent->timers_due = due;
+    if (due == UINT64_MAX || agent->stopping)
+        uv_timer_stop(&agent->timers_wake);
+    else
+        uv_timer_start(&agent->timers_wake, timers_fired, due > now ? due - now : 0, 0);
+}
+
+/* Fires every deadline due now, in due order; one that a callback starts
+ * again waits for the next round (the heap's mark). */
+static void timers_fired(uv_timer_t *wake)
+{
+    clus_agent *agent = wake->data;
+    uint64_t mark = clus_timer_heap_mark(agent->timers), now = uv_now(agent->loop);
+    clus_timer_ref *ref;
+
+    agent_cache_drop(agent);
+    agent->timers_due = UINT64_MAX; /* the libuv timer is spent */
+    while (!agent->stopping && (ref = clus_timer_heap_pop_due(agent->timers, now, mark)) != NULL)
+        clus_res_timer_fired(slot_of_timer(ref)->res, (enum clus_res_timer)ref->tag);
+    timers_arm(agent);
+}
+
+/* Cannot fail: agent_create reserved room for every resource's deadlines. */
 static void env_timer_start(void *arg, clus_res *res, enum clus_res_timer timer, uint64_t ms)
 {
+    clus_agent *agent = arg;
     struct res_slot *slot = clus_res_env_data(res);
 
-    uv_timer_start(&slot->timers[timer], env_timer_fired, ms, 0);
+    clus_timer_heap_start(agent->timers, &slot->timers[timer], uv_now(agent->loop) + ms);
+    timers_arm(agent);
 }
 
 static void env_timer_stop(void *arg, clus_res *res, enum clus_res_timer timer)
 {
+    clus_agent *agent = arg;
     struct res_slot *slot = clus_res_env_data(res);
 
-    uv_timer_stop(&slot->timers[timer]);
+    clus_timer_heap_stop(agent->timers, &slot->timers[timer]);
+    timers_arm(agent);
+}
+
+static void slot_timers_stop(clus_agent *agent, struct res_slot *slot)
+{
+    for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
+        clus_timer_heap_stop(agent->timers, &slot->timers[i]);
 }
 
 static void env_work(uv_work_t *work)
@@ -161,14 +199,6 @@ static uint64_t env_emit(void *arg, clus_res *res, const clus_res_event *e)
     return agent_emit(agent, &ev);
 }
 
-static void slot_handle_closed(uv_handle_t *handle)
-{
-    struct res_slot *slot = handle->data;
-
-    if (--slot->open_handles == 0)
-        free(slot);
-}
-
 static bool slot_unchanged(const struct res_slot *slot, const clus_res_view *v)
 {
     return slot->stored && slot->stored_state == v->persisted_state &&
@@ -185,8 +215,10 @@ static void env_persist(void *arg, clus_res *res, bool removed)
 
     if (removed) {
         clus_store_delete(agent->store, clus_res_name(res));
-        for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
-            uv_close((uv_handle_t *)&slot->timers[i], slot_handle_closed);
+        slot_timers_stop(agent, slot);
+        timers_arm(agent);
+        agent->timer_refs -= CLUS_RES_TIMER_COUNT;
+        free(slot);
         return;
     }
     clus_res_view_get(res, &v);
@@ -402,6 +434,8 @@ clus_res *agent_create(clus_agent *agent, const char *name, const clus_type_view
     }
     slot = calloc(1, sizeof(*slot));
     e = calloc(1, sizeof(*e));
+    if (!clus_timer_heap_reserve(agent->timers, agent->timer_refs + CLUS_RES_TIMER_COUNT))
+        e = (free(e), NULL);
     res = slot && e ? clus_res_new(&agent->env, ++agent->next_id, name, type->name, type->ops,
                                    type->loop_native, params, props, dir)
                     : NULL;
@@ -413,16 +447,14 @@ clus_res *agent_create(clus_agent *agent, const char *name, const clus_type_view
     }
     slot->agent = agent;
     slot->res = res;
-    for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++) {
-        uv_timer_init(agent->loop, &slot->timers[i]);
-        slot->timers[i].data = slot;
-        slot->open_handles++;
-    }
+    agent->timer_refs += CLUS_RES_TIMER_COUNT;
+    for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
+        slot->timers[i].tag = (uint32_t)i;
     clus_res_set_env_data(res, slot);
     e->res = res;
     e->id = clus_res_id(res);
-    snprintf(e->name, sizeof(e->name), "%s", name);
-    HASH_ADD_STR(agent->by_name, name, e);
+    e->name = clus_res_name(res);
+    HASH_ADD_KEYPTR(hh, agent->by_name, e->name, strlen(e->name), e);
     HASH_ADD(hh_id, agent->by_id, id, sizeof(e->id), e);
     return res;
 }
@@ -653,9 +685,14 @@ uint32_t clus_agent_start(uv_loop_t *loop, const clus_agent_config *config, clus
     agent->post_wake.data = agent;
     uv_timer_init(loop, &agent->lease_timer);
     agent->lease_timer.data = agent;
+    agent->timers = clus_timer_heap_new();
+    agent->timers_due = UINT64_MAX;
+    uv_timer_init(loop, &agent->timers_wake);
+    agent->timers_wake.data = agent;
     uv_idle_init(loop, &agent->finished_idle);
     agent->finished_idle.data = agent;
-    status = agent->events ? agent_open_store(agent, err, errlen) : CLUS_E_NOT_ENOUGH_MEMORY;
+    status = agent->events && agent->timers ? agent_open_store(agent, err, errlen)
+                                            : CLUS_E_NOT_ENOUGH_MEMORY;
     if (status == CLUS_OK)
         status = agent_init_types(agent);
     if (status == CLUS_OK)
@@ -684,8 +721,6 @@ static void agent_handle_closed(uv_handle_t *handle)
  * parked, deliver what the types reported, stop serving, close handles. */
 static void agent_teardown(clus_agent *agent)
 {
-    struct agent_entry *e, *tmp;
-
     while ((agent->post_head != NULL || agent->finished_count > 0) && agent->jobs_in_flight == 0) {
         post_on_wake(&agent->post_wake);
         finished_drain(&agent->finished_idle);
@@ -697,13 +732,8 @@ static void agent_teardown(clus_agent *agent)
     if (agent->server != NULL)
         clus_rpc_server_stop(agent->server);
     agent->server = NULL;
-    HASH_ITER(hh, agent->by_name, e, tmp)
-    {
-        struct res_slot *slot = clus_res_env_data(e->res);
-        for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
-            uv_close((uv_handle_t *)&slot->timers[i], NULL);
-    }
-    agent->open_handles = 3;
+    agent->open_handles = 4;
+    uv_close((uv_handle_t *)&agent->timers_wake, agent_handle_closed);
     uv_close((uv_handle_t *)&agent->finished_idle, agent_handle_closed);
     uv_close((uv_handle_t *)&agent->post_wake, agent_handle_closed);
     uv_close((uv_handle_t *)&agent->lease_timer, agent_handle_closed);
@@ -717,20 +747,14 @@ void agent_maybe_teardown(clus_agent *agent)
 
 void clus_agent_stop(clus_agent *agent)
 {
-    struct agent_entry *e, *tmp;
-
     if (agent->stopping)
         return;
     agent->stopping = true;
     agent_cache_drop(agent); /* the loop answers "stopping" from now on */
     clus_info("stopping: resources are left as they are");
     uv_timer_stop(&agent->lease_timer);
-    HASH_ITER(hh, agent->by_name, e, tmp)
-    {
-        struct res_slot *slot = clus_res_env_data(e->res);
-        for (int i = 0; i < CLUS_RES_TIMER_COUNT; i++)
-            uv_timer_stop(&slot->timers[i]);
-    }
+    uv_timer_stop(&agent->timers_wake); /* no deadline fires from now on */
+    agent->timers_due = UINT64_MAX;
     agent_maybe_teardown(agent);
 }
 
@@ -754,6 +778,7 @@ void clus_agent_free(clus_agent *agent)
         agent->post_head = post->next;
         free(post);
     }
+    clus_timer_heap_free(agent->timers);
     clus_store_close(agent->store);
     clus_events_free(agent->events);
     clus_registry_free(agent->registry);

@@ -10,6 +10,7 @@
 #include "resource.h"
 #include "rpc_server.h"
 #include "store.h"
+#include "timer_heap.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,7 +18,7 @@
 #include <uthash.h>
 
 struct agent_entry {
-    char name[129];
+    const char *name; /* the resource's own (clus_res_name) */
     uint64_t id;
     clus_res *res;
     UT_hash_handle hh;    /* by name */
@@ -69,6 +70,13 @@ struct clus_agent {
     uint64_t next_id;
     uint64_t next_call_id;
     uint64_t started_ms;
+
+    /* Every resource's deadlines, behind one libuv timer armed for the
+     * earliest (timers_due: what it is armed for, UINT64_MAX: idle). */
+    clus_timer_heap *timers;
+    size_t timer_refs; /* deadlines of the resources that exist: reserved */
+    uv_timer_t timers_wake;
+    uint64_t timers_due;
 
     pthread_mutex_t post_lock; /* guards post_head/post_tail only */
     struct agent_post *post_head, *post_tail;

@@ -68,7 +68,7 @@ struct clus_res {
     int state;
     uint32_t checkpoint;
     uint32_t last_status;
-    char last_message[256];
+    char *last_message; /* owned; NULL: none (most resources, most of the time) */
     uint32_t online_flags;
     uint32_t offline_flags;
     int persisted_state;
@@ -161,10 +161,16 @@ static void emit(clus_res *res, int kind, int old_state, uint32_t status, const 
     res->seq = res->env.ops->emit(res->env.arg, res, &ev);
 }
 
+/* The last result's sentence, kept to 255 bytes. Copied
+ * before the old one is freed: message may be the old one. */
 static void set_last(clus_res *res, uint32_t status, const char *message)
 {
+    size_t len = message != NULL ? strnlen(message, 255) : 0;
+    char *copy = len > 0 ? strndup(message, len) : NULL;
+
     res->last_status = status;
-    snprintf(res->last_message, sizeof(res->last_message), "%s", message ? message : "");
+    free(res->last_message);
+    res->last_message = copy;
 }
 
 static void health_timers(clus_res *res, bool on)
@@ -794,6 +800,7 @@ static void res_free(clus_res *res)
         free((char *)res->params[i].value);
     }
     free(res->params);
+    free(res->last_message);
     free(res->name);
     free(res->type_name);
     free(res->state_dir);
@@ -1187,7 +1194,7 @@ void clus_res_view_get(const clus_res *res, clus_res_view *view)
     view->type = res->type_name;
     view->state = res->state;
     view->last_status = res->last_status;
-    view->last_message = res->last_message;
+    view->last_message = res->last_message != NULL ? res->last_message : "";
     view->checkpoint = res->checkpoint;
     view->online_flags = res->online_flags;
     view->offline_flags = res->offline_flags;

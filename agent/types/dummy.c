@@ -27,15 +27,22 @@ struct dummy_config {
     bool looks_alive, is_alive;
 };
 
+/* A dummy's timers, made on first use: most dummies never need one, and
+ * three libuv timers would be half a dummy's memory. */
+enum dummy_timer {
+    DUMMY_TIMER_OP, /* the pending operation */
+    DUMMY_TIMER_PROGRESS,
+    DUMMY_TIMER_FAIL, /* fail_after_ms */
+    DUMMY_TIMER_COUNT
+};
+
 struct dummy {
     clus_resource *handle;
     struct dummy_config config;
     struct dummy_config next; /* SET_PRIVATE_PROPERTIES: used from the next Online */
     bool has_next;
-    uv_timer_t op_timer; /* the pending operation */
-    uv_timer_t progress_timer;
-    uv_timer_t fail_timer; /* fail_after_ms */
-    int op_state;          /* CLUS_STATE_ONLINE or _OFFLINE while pending, else 0 */
+    uv_timer_t *timers; /* [DUMMY_TIMER_COUNT]; NULL until a timer is needed */
+    int op_state;       /* CLUS_STATE_ONLINE or _OFFLINE while pending, else 0 */
     uint32_t checkpoint;
     bool failed; /* fail_after_ms fired */
     bool running;
@@ -117,37 +124,55 @@ static uint32_t dummy_open(const clus_open_args *args, clus_resid *resid)
         return status;
     }
     d->handle = args->handle;
-    uv_timer_init(dummy_cb->loop, &d->op_timer);
-    uv_timer_init(dummy_cb->loop, &d->progress_timer);
-    uv_timer_init(dummy_cb->loop, &d->fail_timer);
-    d->op_timer.data = d->progress_timer.data = d->fail_timer.data = d;
     *resid = d;
     return CLUS_OK;
+}
+
+/* d's timer `which`, the timers made on the first call; NULL: out of memory. */
+static uv_timer_t *dummy_timer(struct dummy *d, enum dummy_timer which)
+{
+    if (d->timers == NULL && (d->timers = calloc(DUMMY_TIMER_COUNT, sizeof(uv_timer_t))) != NULL) {
+        for (int i = 0; i < DUMMY_TIMER_COUNT; i++) {
+            uv_timer_init(dummy_cb->loop, &d->timers[i]);
+            d->timers[i].data = d;
+        }
+    }
+    return d->timers != NULL ? &d->timers[which] : NULL;
+}
+
+static void dummy_timer_stop(struct dummy *d, enum dummy_timer which)
+{
+    if (d->timers != NULL)
+        uv_timer_stop(&d->timers[which]);
 }
 
 static void dummy_handle_closed(uv_handle_t *h)
 {
     struct dummy *d = h->data;
 
-    if (--d->closing == 0)
+    if (--d->closing == 0) {
+        free(d->timers);
         free(d);
+    }
 }
 
 static void dummy_close(clus_resid resid)
 {
     struct dummy *d = resid;
 
-    d->closing = 3;
-    uv_close((uv_handle_t *)&d->op_timer, dummy_handle_closed);
-    uv_close((uv_handle_t *)&d->progress_timer, dummy_handle_closed);
-    uv_close((uv_handle_t *)&d->fail_timer, dummy_handle_closed);
+    if (d->timers == NULL) {
+        free(d);
+        return;
+    }
+    d->closing = DUMMY_TIMER_COUNT;
+    for (int i = 0; i < DUMMY_TIMER_COUNT; i++)
+        uv_close((uv_handle_t *)&d->timers[i], dummy_handle_closed);
 }
 
 static void dummy_stop_timers(struct dummy *d)
 {
-    uv_timer_stop(&d->op_timer);
-    uv_timer_stop(&d->progress_timer);
-    uv_timer_stop(&d->fail_timer);
+    for (int i = 0; i < DUMMY_TIMER_COUNT; i++)
+        dummy_timer_stop(d, (enum dummy_timer)i);
     d->op_state = 0;
 }
 
@@ -162,10 +187,12 @@ static void dummy_fail_fired(uv_timer_t *t)
 
 static void dummy_now_online(struct dummy *d)
 {
+    uv_timer_t *fail = d->config.fail_after_ms > 0 ? dummy_timer(d, DUMMY_TIMER_FAIL) : NULL;
+
     d->running = true;
     d->failed = false;
-    if (d->config.fail_after_ms > 0)
-        uv_timer_start(&d->fail_timer, dummy_fail_fired, d->config.fail_after_ms, 0);
+    if (fail != NULL)
+        uv_timer_start(fail, dummy_fail_fired, d->config.fail_after_ms, 0);
 }
 
 static void dummy_progress(uv_timer_t *t)
@@ -185,7 +212,7 @@ static void dummy_op_fired(uv_timer_t *t)
     int target = d->op_state;
     bool fail = target == CLUS_STATE_ONLINE ? d->config.fail_online : d->config.fail_offline;
 
-    uv_timer_stop(&d->progress_timer);
+    dummy_timer_stop(d, DUMMY_TIMER_PROGRESS);
     d->op_state = 0;
     if (fail) {
         dummy_cb->set_status(d->handle, CLUS_STATE_FAILED, 0, CLUS_E_RESOURCE_FAILED);
@@ -200,12 +227,14 @@ static void dummy_op_fired(uv_timer_t *t)
 
 static uint32_t dummy_pend(struct dummy *d, int target, uint32_t delay_ms, bool hang)
 {
+    if (dummy_timer(d, DUMMY_TIMER_OP) == NULL)
+        return CLUS_E_NOT_ENOUGH_MEMORY;
     d->op_state = target;
     d->checkpoint = 0;
     if (!hang)
-        uv_timer_start(&d->op_timer, dummy_op_fired, delay_ms, 0);
+        uv_timer_start(&d->timers[DUMMY_TIMER_OP], dummy_op_fired, delay_ms, 0);
     if (d->config.progress_ms > 0)
-        uv_timer_start(&d->progress_timer, dummy_progress, d->config.progress_ms,
+        uv_timer_start(&d->timers[DUMMY_TIMER_PROGRESS], dummy_progress, d->config.progress_ms,
                        d->config.progress_ms);
     return CLUS_E_IO_PENDING;
 }
@@ -233,7 +262,7 @@ static uint32_t dummy_offline(clus_resid resid, const clus_offline_args *args)
 {
     struct dummy *d = resid;
 
-    uv_timer_stop(&d->fail_timer);
+    dummy_timer_stop(d, DUMMY_TIMER_FAIL);
     if (d->config.hang_offline || d->config.offline_delay_ms > 0)
         return dummy_pend(d, CLUS_STATE_OFFLINE, d->config.offline_delay_ms,
                           d->config.hang_offline);
