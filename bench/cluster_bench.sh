@@ -7,7 +7,7 @@
 #
 # Environment: CLUS_BENCH_BUILD (build dir, required), QUICK=1 (a smoke run
 # of seconds), CLUS_BENCH_ONLY="P3 P5" (run only these), CLUS_BENCH_P7="10 30
-# 100" (agent counts of P7).
+# 100" (agent counts of P7), CLUS_BENCH_P5_TRIALS=6 (agent kills of P5).
 #
 # Every process started here is in PIDS and is killed by the EXIT trap, also
 # on failure; nothing is killed by name or process group.
@@ -259,7 +259,7 @@ p5_run() {
 # late) and re-homes lease + margin after the last renewal it sent: about
 # 2 x lease + margin - renew in all (docs/performance.md, P5).
 bench_p5() {
-    local trials=6 target=1250000
+    local trials=${CLUS_BENCH_P5_TRIALS:-6} target=1250000
     [ "$QUICK" = 1 ] && trials=1
     p5_run 250 250 $trials
     local what="P5 agent SIGKILL → its 5 resources Online elsewhere, lease 1000 / renew 250"
@@ -348,19 +348,25 @@ bench_p6() {
 # cpu_ticks PID: user + system time of the process so far, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# The process's private anonymous memory (heap, stacks): what a resource
+# costs. VmRSS also counts the pages of the binary and libraries it has
+# touched, shared by every agent on the host and ±100 KiB from one idle
+# agent to the next (which code ran), which is 1 KiB "per resource" of noise.
+anon_kib() { awk '/^Anonymous:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 # percent_of_core TICKS HZ SECONDS
 percent_of_core() { awk -v d="$1" -v hz="$2" -v w="$3" 'BEGIN { printf "%.2f", 100 * d / hz / w }'; }
 
 # p7_run AGENTS: AGENTS agents with 100 dummy resources each, plus z1..z3
-# with none (their median RSS is the baseline of the memory per resource:
-# one idle agent's RSS varies by ±200 KiB), under one coordinator
+# with none (their median memory is the baseline of the memory per
+# resource), under one coordinator
 # (lease 3000/1000/1000, LooksAlive 5000 ms). Sets P7_ONLINE_MS (coordinator
 # exec -> every resource Online at its agent), P7_CO_CPU and P7_AG_CPU (% of
-# one core over the steady-state window), P7_KIB_RES (agent RSS per
-# resource), P7_CO_KIB_RES (coordinator RSS per resource).
+# one core over the steady-state window), P7_KIB_RES (agent anonymous
+# memory per resource), P7_RSS_KIB_RES (the same from VmRSS),
+# P7_CO_KIB_RES (coordinator RSS per resource).
 p7_run() {
     local agents=$1 per=100 dir="$WORK/p7-$1" nodes=(z1 z2 z3) urls=() i j t0 t1 c0 c1 a0 a1
-    local window=20 hz pids=() probe rss0 rss_sum=0 n
+    local window=20 hz pids=() probe rss0 rss_sum=0 anon0 anon_sum=0 n
     [ "$QUICK" = 1 ] && window=2
     hz=$(getconf CLK_TCK)
     mkdir -p "$dir"
@@ -401,14 +407,22 @@ p7_run() {
     P7_CO_CPU=$(percent_of_core $((c1 - c0)) "$hz" $window)
     P7_AG_CPU=$(percent_of_core $((a1 - a0)) "$hz" $window)
     rss0=$(for n in z1 z2 z3; do rss_kib "$(pid_of $n)"; done | sort -n | sed -n 2p)
-    for i in $(seq "$agents"); do rss_sum=$((rss_sum + $(rss_kib "$(pid_of "n$i")"))); done
-    P7_KIB_RES=$(awk -v s=$rss_sum -v n="$agents" -v b="$rss0" -v p=$per \
+    anon0=$(for n in z1 z2 z3; do anon_kib "$(pid_of $n)"; done | sort -n | sed -n 2p)
+    for i in $(seq "$agents"); do
+        rss_sum=$((rss_sum + $(rss_kib "$(pid_of "n$i")")))
+        anon_sum=$((anon_sum + $(anon_kib "$(pid_of "n$i")")))
+    done
+    P7_KIB_RES=$(awk -v s=$anon_sum -v n="$agents" -v b="$anon0" -v p=$per \
+        'BEGIN { printf "%.2f", (s / n - b) / p }')
+    P7_RSS_KIB_RES=$(awk -v s=$rss_sum -v n="$agents" -v b="$rss0" -v p=$per \
         'BEGIN { printf "%.2f", (s / n - b) / p }')
     P7_CO_KIB_RES=$(awk -v r="$(rss_kib "$COORD_PID")" -v n=$((agents * per)) \
         'BEGIN { printf "%.2f", r / n }')
     log "P7 $agents agents: online ${P7_ONLINE_MS} ms, coordinator ${P7_CO_CPU}%, agent" \
         "${P7_AG_CPU}%, agent RSS idle $(for n in z1 z2 z3; do rss_kib "$(pid_of $n)"; done | \
-        tr '\n' ' ')KiB, mean with $per resources $((rss_sum / agents)) KiB"
+        tr '\n' ' ')KiB, mean with $per resources $((rss_sum / agents)) KiB; anonymous idle" \
+        "$(for n in z1 z2 z3; do anon_kib "$(pid_of $n)"; done | tr '\n' ' ')KiB, mean with" \
+        "$per resources $((anon_sum / agents)) KiB"
     kill_pids "$COORD_PID" "${pids[@]}"
 }
 
@@ -424,8 +438,10 @@ bench_p7() {
             "≤ 5%" "$(verdict le "$P7_CO_CPU" 5)"
         row "P7 $n agents: one agent's CPU, steady state (% of a core)" "$P7_AG_CPU" "—" "—" \
             "—" "info"
-        row "P7 $n agents: agent RSS per resource (KiB)" "$P7_KIB_RES" "median of 3 idle agents" \
-            "—" "≤ 2 KiB" "$(verdict le "$P7_KIB_RES" 2)"
+        row "P7 $n agents: agent memory per resource (KiB, anonymous)" "$P7_KIB_RES" \
+            "median of 3 idle agents" "—" "≤ 2 KiB" "$(verdict le "$P7_KIB_RES" 2)"
+        row "P7 $n agents: agent RSS per resource (KiB, VmRSS, ±1 noise)" "$P7_RSS_KIB_RES" \
+            "median of 3 idle agents" "—" "—" "info"
         row "P7 $n agents: coordinator RSS per resource (KiB)" "$P7_CO_KIB_RES" "—" "—" "—" "info"
         if [ -z "$first_ms" ]; then
             first_ms=$P7_ONLINE_MS first_n=$n

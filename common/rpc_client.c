@@ -198,9 +198,13 @@ void clus_rpc_client_close(clus_rpc_client *client)
 uint32_t clus_rpc_client_call_raw(clus_rpc_client *client, const void *frame, size_t len,
                                   void **reply, size_t *reply_len, uint32_t timeout_ms)
 {
+    /* One deadline for both halves: nng re-sends a handed request on a new
+     * connection while the receive waits, and that must end by it too. */
+    uint64_t deadline = clus_mono_ms() + timeout_ms, now;
     nng_ctx ctx;
     nng_aio *aio = NULL;
     nng_msg *msg = NULL;
+    bool handed = false; /* the send completed: a connection took it */
     int rv = nng_ctx_open(&ctx, client->socket);
 
     if (rv != 0)
@@ -217,8 +221,12 @@ uint32_t clus_rpc_client_call_raw(clus_rpc_client *client, const void *frame, si
         rv = nng_aio_result(aio);
         if (rv != 0)
             nng_msg_free(msg);
+        handed = rv == 0;
     }
+    if (rv == 0 && (now = clus_mono_ms()) >= deadline)
+        rv = NNG_ETIMEDOUT;
     if (rv == 0) {
+        nng_aio_set_timeout(aio, (nng_duration)(deadline - now));
         nng_ctx_recv(ctx, aio);
         nng_aio_wait(aio);
         rv = nng_aio_result(aio);
@@ -237,11 +245,11 @@ uint32_t clus_rpc_client_call_raw(clus_rpc_client *client, const void *frame, si
     nng_ctx_close(ctx);
     if (rv != 0)
         client_redial_if_idle(client);
-    if (rv == NNG_ETIMEDOUT)
-        return CLUS_E_TIMEOUT;
+    if (rv == 0)
+        return CLUS_OK;
     if (rv == NNG_ENOMEM)
         return CLUS_E_NOT_ENOUGH_MEMORY;
-    return rv == 0 ? CLUS_OK : CLUS_E_CLUSTER_NODE_UNREACHABLE;
+    return handed ? CLUS_E_TIMEOUT : CLUS_E_CLUSTER_NODE_UNREACHABLE;
 }
 
 uint32_t clus_rpc_client_call(clus_rpc_client *client, Clus__V1__Request *req,
@@ -265,8 +273,13 @@ uint32_t clus_rpc_client_call(clus_rpc_client *client, Clus__V1__Request *req,
         snprintf(err, errlen, "no reply within %u ms", timeout_ms);
         return status;
     }
+    if (status == CLUS_E_CLUSTER_NODE_UNREACHABLE) {
+        snprintf(err, errlen, "no connection to the peer within %u ms: the request was not sent",
+                 timeout_ms);
+        return status;
+    }
     if (status != CLUS_OK) {
-        snprintf(err, errlen, "the peer cannot be reached");
+        snprintf(err, errlen, "%s", clus_status_text(status));
         return status;
     }
     *resp = clus__v1__response__unpack(NULL, reply_len, reply);

@@ -32,14 +32,20 @@ void clus_rpc_client_close(clus_rpc_client *client);
 /* Sends req (request_id is set here) and waits up to timeout_ms for the
  * reply. Returns 0 with *resp set (free it with
  * clus__v1__response__free_unpacked) - the call's own status is in it - or a
- * transport error: 1460 no reply in time, 5051 unreachable, 87 the peer sent
- * something that is not a Response. */
+ * transport error:
+ *   5051 the request was never handed to a connection (none came up in
+ *        time): the peer cannot have it, now or later;
+ *   1460 it was handed to one and no reply came in time: the peer may have
+ *        it (nng hands it to a new connection if the first one breaks);
+ *   87   the peer sent something that is not a Response.
+ * Either way nothing of the call is on its way after timeout_ms: the
+ * request is given to a connection no later than that deadline. */
 uint32_t clus_rpc_client_call(clus_rpc_client *client, Clus__V1__Request *req,
                               Clus__V1__Response **resp, uint32_t timeout_ms, char *err,
                               size_t errlen);
 
-/* Sends raw bytes as one frame and waits for raw bytes back (tests and fuzz
- * drivers that speak garbage). *reply is malloc'ed. */
+/* Sends raw bytes as one frame and waits for raw bytes back (the link's
+ * lanes, tests and fuzz drivers). *reply is malloc'ed. Statuses as above. */
 uint32_t clus_rpc_client_call_raw(clus_rpc_client *client, const void *frame, size_t len,
                                   void **reply, size_t *reply_len, uint32_t timeout_ms);
 

@@ -50,10 +50,11 @@ struct cnode {
     clus_link *link;
     enum node_phase phase;
     bool draining;
-    bool reachable;   /* the last call on the lease lane got an answer */
-    bool announce_up; /* became UP: tell the policy once synced */
-    uint64_t ack_ms;  /* when the last renewal was acknowledged */
-    uint64_t sent_ms; /* when the last renewal was sent */
+    bool reachable;         /* the last call on the lease lane got an answer */
+    bool announce_up;       /* became UP: tell the policy once synced */
+    uint64_t ack_ms;        /* when the last renewal was acknowledged */
+    uint64_t sent_ms;       /* when the last renewal the agent may have got was sent */
+    uint64_t renew_sent_ms; /* when the renewal in flight (lease_busy) was sent */
     uint64_t next_renew_ms, next_probe_ms;
     bool lease_busy, probe_busy;
     /* event stream of the agent */

@@ -71,7 +71,7 @@ static void job_run(clus_rpc_client *client, struct link_job *job)
         return;
     }
     if (now >= job->expires_ms) {
-        job->status = CLUS_E_TIMEOUT;
+        job->status = CLUS_E_CLUSTER_NODE_UNREACHABLE; /* never sent (link.h) */
         return;
     }
     job->status = clus_rpc_client_call_raw(client, job->frame, job->len, &reply, &reply_len,

@@ -28,8 +28,10 @@ enum clus_lane { CLUS_LANE_LEASE, CLUS_LANE_WATCH, CLUS_LANE_OPS, CLUS_LANE_COUN
 
 /* Runs on the loop thread: status 0 with the agent's response (valid during
  * the callback only; its own status is inside), or a transport error with
- * resp NULL: 1460 no answer in time (or waited too long in the queue), 5051
- * unreachable, 87 the answer did not decode. */
+ * resp NULL: 5051 the call was never sent (no connection in time, or it
+ * waited too long in the queue), 1460 sent and no answer in time (the
+ * agent may have it), 87 the answer did not decode. The lease logic relies
+ * on 5051 and 995 meaning "never sent" (nodes.c). */
 typedef void (*clus_link_done_fn)(void *arg, uint32_t status, const Clus__V1__Response *resp);
 
 /* Starts the lanes (they dial url in the background). Call on the loop. */
@@ -38,7 +40,7 @@ uint32_t clus_link_new(uv_loop_t *loop, const char *url, clus_link **out, char *
 /* Packs req (on the calling loop thread, so req may point at loop-owned
  * data) and queues it on lane. done(arg, ...) is called exactly once on the
  * loop (995 if the link is freed first). A call still queued after
- * timeout_ms is answered 1460 without being sent. */
+ * timeout_ms is answered 5051 without being sent. */
 void clus_link_call(clus_link *link, enum clus_lane lane, Clus__V1__Request *req,
                     uint32_t timeout_ms, clus_link_done_fn done, void *arg);
 

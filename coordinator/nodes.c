@@ -7,11 +7,17 @@
  *   run out, so renewals stop: renewing now could extend a lease the agent
  *   is about to lose, and a one-way partition (requests arrive, answers do
  *   not) would keep it alive for ever.
- * LOST -> DOWN: lease_ms + margin after the last renewal *sent*. Any
- *   renewal the agent may still receive (delivery within the margin) ran
- *   out by then, and an agent that receives one later has already fenced
- *   itself (the agent checks its lease before it handles any call). Only
- *   now do the node's resources move.
+ * LOST -> DOWN: lease_ms + margin after the last renewal *sent* that the
+ *   agent may have got. Any renewal the agent may still receive (delivery
+ *   within the margin) ran out by then, and an agent that receives one
+ *   later has already fenced itself (the agent checks its lease before it
+ *   handles any call). Only now do the node's resources move.
+ *   A renewal the link reports as never sent (5051: no connection took it
+ *   before its deadline, 995) cannot reach the agent, now or later, so it
+ *   does not count: after an agent dies its connection is gone, and the
+ *   renewals that follow are never sent - the node goes down lease + margin
+ *   after the last one that could have reached it, not after the last try.
+ *   A renewal still in flight counts until the link says otherwise.
  * LOST/DOWN: AgentStatus probes (they do not extend a lease). When one is
  *   answered, a renewal is sent; its acknowledgement makes the node UP
  *   again, and a full status read (reconcile) follows.
@@ -56,6 +62,9 @@ static void on_renewed(void *arg, uint32_t status, const Clus__V1__Response *res
     uint64_t now = clus_mono_ms();
 
     node->lease_busy = false;
+    if (status != CLUS_E_CLUSTER_NODE_UNREACHABLE && status != CLUS_E_OPERATION_ABORTED &&
+        node->renew_sent_ms > node->sent_ms)
+        node->sent_ms = node->renew_sent_ms; /* it may have reached the agent */
     node->reachable = status == CLUS_OK;
     if (status == CLUS_OK && resp->status == CLUS_OK &&
         resp->result_case == CLUS__V1__RESPONSE__RESULT_LEASE && resp->lease->granted &&
@@ -83,7 +92,7 @@ static void send_renewal(struct cnode *node, uint64_t now)
     req.call_case = CLUS__V1__REQUEST__CALL_LEASE;
     req.lease = &lease;
     node->lease_busy = true;
-    node->sent_ms = now;
+    node->renew_sent_ms = now;
     node->next_renew_ms = now + co->def->renew_ms;
     clus_link_call(node->link, CLUS_LANE_LEASE, &req, co->def->renew_ms, on_renewed, node);
 }
@@ -126,6 +135,13 @@ static void go_down(struct cnode *node)
         co_res_node_down(&co->res[i], node->index);
 }
 
+/* When the last renewal was sent that the agent has or may yet receive. */
+static uint64_t last_reaching_renewal(const struct cnode *node)
+{
+    return node->lease_busy && node->renew_sent_ms > node->sent_ms ? node->renew_sent_ms
+                                                                   : node->sent_ms;
+}
+
 static void lease_tick(struct cnode *node, uint64_t now)
 {
     const clus_clusterdef *def = node->co->def;
@@ -145,7 +161,8 @@ static void lease_tick(struct cnode *node, uint64_t now)
         break;
     case NODE_LOST:
     case NODE_DOWN:
-        if (node->phase == NODE_LOST && now >= node->sent_ms + def->lease_ms + def->lease_margin_ms)
+        if (node->phase == NODE_LOST &&
+            now >= last_reaching_renewal(node) + def->lease_ms + def->lease_margin_ms)
             go_down(node);
         if (!node->probe_busy && !node->lease_busy && now >= node->next_probe_ms)
             send_probe(node, now);
