@@ -13,6 +13,7 @@
 #include <clus/client.h>
 #include <clus/restype.h>
 
+#include "agent_proc.h"
 #include "clus/v1/clus.pb-c.h"
 #include "rpc_client.h"
 #include "status.h"
@@ -25,46 +26,39 @@
 #include <time.h>
 #include <unistd.h>
 
-static pid_t agent_pid;
-static char agent_url[64];
-static char state_dir[] = "/tmp/clus-itest-XXXXXX";
+static agent_proc agent;
+
+/* What the test is doing, for the watchdog: a call that never returns is
+ * named on stderr instead of ending as a silent ctest timeout. */
+static volatile const char *step = "start";
+
+static void watchdog_fired(int sig)
+{
+    static const char head[] = "itest_agent_client: stuck for 120 s in: ";
+    const char *what = (const char *)step;
+
+    (void)sig;
+    (void)!write(STDERR_FILENO, head, sizeof(head) - 1);
+    (void)!write(STDERR_FILENO, what, strlen(what));
+    (void)!write(STDERR_FILENO, "\n", 1);
+    if (agent.pid > 1)
+        kill(agent.pid, SIGKILL);
+    abort();
+}
 
 static int start_agent(void **state)
 {
-    char port[16];
+    const char *const args[] = {"--plugin-dir", CLUS_PLUGIN_DIR, NULL};
 
-    if (mkdtemp(state_dir) == NULL)
-        return -1;
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    snprintf(port, sizeof(port), "%d", 20000 + rand() % 30000);
-    snprintf(agent_url, sizeof(agent_url), "tcp://127.0.0.1:%s", port);
-    agent_pid = fork();
-    if (agent_pid == 0) {
-        freopen("/dev/null", "w", stderr);
-        execl(CLUS_AGENT_BIN, "clus-agent", "--state-dir", state_dir, "--listen", agent_url,
-              "--plugin-dir", CLUS_PLUGIN_DIR, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 100; i++) {
-        clus_client *c;
-        char err[128];
-        if (clus_client_connect(agent_url, NULL, &c, err, sizeof(err)) == CLUS_OK) {
-            clus_client_close(c);
-            return 0;
-        }
-        usleep(50000);
-    }
-    return -1;
+    (void)state;
+    return agent_proc_start(&agent, args);
 }
 
 static int stop_agent(void **state)
 {
-    char cmd[128];
-
-    kill(agent_pid, SIGKILL);
-    waitpid(agent_pid, NULL, 0);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    (void)state;
+    agent_proc_stop(&agent);
+    return 0;
 }
 
 static clus_client *connect_or_fail(void)
@@ -73,7 +67,7 @@ static clus_client *connect_or_fail(void)
     char err[128];
     clus_client_options opt = {.timeout_ms = 5000};
 
-    assert_int_equal(clus_client_connect(agent_url, &opt, &c, err, sizeof(err)), CLUS_OK);
+    assert_int_equal(clus_client_connect(agent.url, &opt, &c, err, sizeof(err)), CLUS_OK);
     return c;
 }
 
@@ -94,6 +88,7 @@ static char *fingerprint(clus_client *c)
 
 static void test_every_call(void **state)
 {
+    step = "every call";
     clus_client *c = connect_or_fail();
     const char *params[] = {"online_delay_ms=100", NULL};
     const char *props[] = {"online_delay_ms=5", NULL};
@@ -201,14 +196,21 @@ static void test_garbage(void **state)
     size_t len;
     Clus__V1__Request req = CLUS__V1__REQUEST__INIT;
     Clus__V1__OpenCall open = CLUS__V1__OPEN_CALL__INIT;
+    const char *env_seed = getenv("CLUS_ITEST_SEED");
+    unsigned seed = env_seed ? (unsigned)strtoul(env_seed, NULL, 10)
+                             : (unsigned)time(NULL) ^ (unsigned)getpid();
 
+    print_message("garbage seed %u (CLUS_ITEST_SEED=%u replays it)\n", seed, seed);
+    srand(seed);
+    step = "garbage: set-up";
     assert_int_equal(clus_open(c, "keep", "dummy", NULL, 0, false, NULL), CLUS_OK);
     assert_int_equal(clus_online(c, "keep", 0, true, NULL), CLUS_OK);
     before = fingerprint(c);
-    assert_int_equal(clus_rpc_client_open(agent_url, true, &rpc, err, sizeof(err)), CLUS_OK);
+    assert_int_equal(clus_rpc_client_open(agent.url, true, &rpc, err, sizeof(err)), CLUS_OK);
 
     /* 1. random bytes: every frame is answered (87 for nearly all; a frame
      *    that happens to decode is an ordinary call), none crashes the agent */
+    step = "garbage: random frames";
     for (int i = 0, rejected = 0; i < 300; i++) {
         size_t n = 1 + (size_t)rand() % sizeof(buf);
         long st;
@@ -221,6 +223,7 @@ static void test_garbage(void **state)
             assert_true(rejected > 250);
     }
     /* 2. truncated protobuf of an Open */
+    step = "garbage: truncated frames";
     open.resource = "trunc";
     open.type = "dummy";
     req.call_case = CLUS__V1__REQUEST__CALL_OPEN;
@@ -230,26 +233,30 @@ static void test_garbage(void **state)
     assert_int_equal(raw_status(rpc, frame, len - 3), CLUS_E_INVALID_PARAMETER);
     free(frame);
     /* 3. a 16 MiB frame: nng drops it and the connection (no reply); the
-     *    agent survives. A new connection carries on (REQ does not resend). */
+     *    agent survives. A new connection carries on. */
+    step = "garbage: 16 MiB frame";
     {
         size_t big = 16u << 20;
         uint8_t *huge = calloc(1, big);
         assert_int_equal(raw_status(rpc, huge, big), -1);
         free(huge);
         clus_rpc_client_close(rpc);
-        assert_int_equal(clus_rpc_client_open(agent_url, true, &rpc, err, sizeof(err)), CLUS_OK);
+        assert_int_equal(clus_rpc_client_open(agent.url, true, &rpc, err, sizeof(err)), CLUS_OK);
     }
     /* 4. an unknown call: field 99 of Request (varint 1) */
+    step = "garbage: unknown call";
     {
         uint8_t unknown[] = {0x08, 0x07, 0x98, 0x06, 0x01}; /* request_id 7, field 99 = 1 */
         assert_int_equal(raw_status(rpc, unknown, sizeof(unknown)), CLUS_E_INVALID_FUNCTION);
     }
     /* 5. undefined flag bits */
+    step = "garbage: flag bits";
     assert_int_equal(clus_online(c, "keep", 0x20, true, NULL), CLUS_E_INVALID_PARAMETER);
     assert_int_equal(clus_offline(c, "keep", 0x80, NULL, true, NULL), CLUS_E_INVALID_PARAMETER);
     assert_int_equal(clus_online(c, "keep", 0x1, false, NULL), CLUS_E_INVALID_PARAMETER);
     assert_int_equal(clus_open(c, "f", "dummy", NULL, 0x4, true, NULL), CLUS_E_INVALID_PARAMETER);
     /* 6. empty and 10 KB names, and names with bad characters */
+    step = "garbage: names";
     {
         char *longname = malloc(10241);
         memset(longname, 'a', 10240);
@@ -263,6 +270,7 @@ static void test_garbage(void **state)
         free(longname);
     }
     /* 7. bad parameters and watch bounds */
+    step = "garbage: parameters";
     {
         const char *dup[] = {"a=1", "a=2", NULL};
         const char *badkey[] = {"9x=1", NULL};
@@ -272,8 +280,10 @@ static void test_garbage(void **state)
         assert_int_equal(clus_lease(c, "", 5000, 0, NULL), CLUS_E_INVALID_PARAMETER);
         assert_int_equal(clus_watch(c, 0, 0, 999999, NULL, NULL), CLUS_E_INVALID_PARAMETER);
     }
+    step = "garbage: closing the raw client";
     clus_rpc_client_close(rpc);
     /* still serving, nothing changed */
+    step = "garbage: the fingerprint after";
     after = fingerprint(c);
     assert_string_equal(before, after);
     free(before);
@@ -287,6 +297,7 @@ static void test_many_clients(void **state)
     /* 64 connections at once, each with a call: nothing is refused. */
     clus_client *cs[64];
 
+    step = "64 clients";
     for (int i = 0; i < 64; i++)
         cs[i] = connect_or_fail();
     for (int i = 0; i < 64; i++) {
@@ -303,5 +314,7 @@ int main(void)
         cmocka_unit_test(test_many_clients),
     };
 
+    signal(SIGALRM, watchdog_fired);
+    alarm(120); /* the whole run takes about a second */
     return cmocka_run_group_tests(tests, start_agent, stop_agent);
 }

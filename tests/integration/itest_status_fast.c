@@ -15,6 +15,7 @@
 
 #include <clus/client.h>
 
+#include "agent_proc.h"
 #include "status.h"
 
 #include <pthread.h>
@@ -28,9 +29,7 @@
 
 #define READERS 16
 
-static pid_t agent_pid;
-static char agent_url[64];
-static char state_dir[] = "/tmp/clus-itest-fast-XXXXXX";
+static agent_proc agent;
 
 struct reader {
     clus_client *client;
@@ -49,7 +48,7 @@ static clus_client *connect_agent(void)
     char err[128];
 
     for (int i = 0; i < 100; i++) {
-        if (clus_client_connect(agent_url, NULL, &c, err, sizeof(err)) == CLUS_OK)
+        if (clus_client_connect(agent.url, NULL, &c, err, sizeof(err)) == CLUS_OK)
             return c;
         sleep_ms(50);
     }
@@ -58,38 +57,15 @@ static clus_client *connect_agent(void)
 
 static int start_agent(void **state)
 {
-    clus_client *c;
-
     (void)state;
-    if (mkdtemp(state_dir) == NULL)
-        return -1;
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    snprintf(agent_url, sizeof(agent_url), "tcp://127.0.0.1:%d", 20000 + rand() % 12000);
-    agent_pid = fork();
-    if (agent_pid == 0) {
-        freopen("/dev/null", "w", stderr);
-        execl(CLUS_AGENT_BIN, "clus-agent", "--state-dir", state_dir, "--listen", agent_url,
-              (char *)NULL);
-        _exit(127);
-    }
-    if ((c = connect_agent()) == NULL)
-        return -1;
-    clus_client_close(c);
-    return 0;
+    return agent_proc_start(&agent, NULL);
 }
 
 static int stop_agent(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    if (agent_pid > 1) {
-        kill(agent_pid, SIGCONT);
-        kill(agent_pid, SIGKILL);
-        waitpid(agent_pid, NULL, 0);
-    }
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    agent_proc_stop(&agent);
+    return 0;
 }
 
 /* The call's status, once its reply is freed (r is passed by address: the
@@ -128,12 +104,12 @@ static void test_expired_lease_never_served(void **state)
     /* Each reader's connection is up and the cache holds r Online, lease valid. */
     for (int i = 0; i < READERS; i++)
         assert_int_equal(call_ok(clus_status(readers[i].client, &r), &r), CLUS_OK);
-    kill(agent_pid, SIGSTOP);
+    kill(agent.pid, SIGSTOP);
     sleep_ms(600); /* the lease runs out while everything is frozen */
     for (int i = 0; i < READERS; i++)
         assert_int_equal(pthread_create(&readers[i].thread, NULL, read_status, &readers[i]), 0);
     sleep_ms(100); /* the requests are in the agent's sockets */
-    kill(agent_pid, SIGCONT);
+    kill(agent.pid, SIGCONT);
     for (int i = 0; i < READERS; i++) {
         pthread_join(readers[i].thread, NULL);
         if (strstr(readers[i].json, "\"lease_valid\":true") != NULL ||

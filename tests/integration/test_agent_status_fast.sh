@@ -72,13 +72,18 @@ if [ -x "$LOAD" ]; then
     load=$!
     PIDS+=("$load")
     sleep 0.5
-    t0=$(date +%s%N)
+    # Each call is bounded (--timeout 3000): a starved loop fails it. The
+    # total is only a wide sanity bound (unloaded: ~0.3 s; CI machines are
+    # shared and slow), not a benchmark (bench/run measures P2).
+    t0=$(date +%s%N) cycles=0
     for i in $(seq 5); do
-        ctl "$U" online r --wait --timeout 3000 >/dev/null && ctl "$U" offline r --wait --timeout 3000 >/dev/null
+        ctl "$U" online r --wait --timeout 3000 >/dev/null &&
+            ctl "$U" offline r --wait --timeout 3000 >/dev/null && cycles=$((cycles + 1))
     done
     ms=$((($(date +%s%N) - t0) / 1000000))
     wait "$load"
-    check "5 online/offline cycles under 32 status readers took $ms ms (< 3000)" test "$ms" -lt 3000
+    check "5 online/offline cycles under 32 status readers: $cycles done in time, in $ms ms" \
+        test "$cycles" = 5 -a "$ms" -lt 15000
     expect_json "the readers were answered" "{\"calls\": $(sed -n 's/.*calls=\([0-9]*\).*/\1/p' "$WORK/load.out")}" \
         '.calls > 1000'
 else

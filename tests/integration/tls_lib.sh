@@ -58,6 +58,12 @@ start_tls_agent() {
     echo "FAIL: agent $name did not start on $url"; cat "$WORK/$name.log"; exit 1
 }
 
+# The server's alert naming why it refused us can be lost: it closes the
+# connection with our last handshake bytes unread, so its kernel may send a
+# reset that overtakes the alert. clusctl then gives this general sentence
+# (which names the likely reasons) and the server's log says which.
+REFUSED_SOME="refused our certificate \(expired, revoked or of another CA"
+
 # refused DESCRIPTION PATTERN COMMAND...: the command exits 3 (unreachable)
 # and its stderr matches PATTERN (the reason, for people).
 refused() {

@@ -201,7 +201,10 @@ static void test_round_trip(void **state)
     /* Refused at the handshake: 5051 and the reason. */
     assert_int_equal(call_as(url, "old", CLUS__V1__REQUEST__CALL_STATUS, &resp, err, sizeof(err)),
                      CLUS_E_CLUSTER_NODE_UNREACHABLE);
-    assert_non_null(strstr(err, "certificate expired"));
+    /* Client and server share this process, so the sentence is the client's
+     * ("certificate expired") or the server's ("... validity has expired"). */
+    if (strstr(err, "expired") == NULL)
+        fail_msg("expected a refusal for an expired certificate, got: %s", err);
 
     clus_rpc_server_stop(server);
     uv_run(&loop, UV_RUN_DEFAULT);
