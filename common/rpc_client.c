@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* nng 1.5.2 also gives a dialer up for good when a server goes away during
  * the TLS negotiation at the wrong moment (the NNG_ECLOSED of a closed
@@ -139,14 +140,97 @@ static uint32_t dial_tls(clus_rpc_client *client, const char *url, const clus_tl
     return rv == 0 ? CLUS_OK : dial_failed(url, rv, failures, has_cert, err, errlen);
 }
 
-static void client_free(clus_rpc_client *client)
+/* What the socket needs until nng_close has returned: freed then. */
+static void client_release(clus_rpc_client *client)
 {
-    nng_close(client->socket); /* no pipe callback after this */
     if (client->tls_config != NULL)
         nng_tls_config_free(client->tls_config);
     pthread_mutex_destroy(&client->redial_lock);
     free(client->url);
     free(client);
+}
+
+/* nng 1.5.2's nng_close can wait for ever when the socket is closed while a
+ * connection is being set up: seen after a peer dropped connection after
+ * connection (a 16 MiB frame re-sent on each; tests/integration/
+ * itest_agent_client.c), every nng thread idle and close waiting on a
+ * reference nobody holds. A caller must not hang with it (clusctl at exit,
+ * a coordinator stopping), so the close runs on a thread of its own; one
+ * that has not returned within CLOSE_WAIT_MS is left behind, logged, and
+ * frees the client if it ever returns. */
+#define CLOSE_WAIT_MS 5000
+
+struct client_closer {
+    clus_rpc_client *client;
+    pthread_mutex_t lock; /* guards done and abandoned */
+    pthread_cond_t done_cond;
+    bool done, abandoned;
+};
+
+static void closer_free(struct client_closer *closer)
+{
+    pthread_cond_destroy(&closer->done_cond);
+    pthread_mutex_destroy(&closer->lock);
+    free(closer);
+}
+
+static void *closer_main(void *arg)
+{
+    struct client_closer *closer = arg;
+    bool abandoned;
+
+    nng_close(closer->client->socket); /* no pipe callback after this */
+    pthread_mutex_lock(&closer->lock);
+    closer->done = true;
+    abandoned = closer->abandoned;
+    pthread_cond_signal(&closer->done_cond);
+    pthread_mutex_unlock(&closer->lock);
+    if (abandoned) {
+        client_release(closer->client);
+        closer_free(closer);
+    }
+    return NULL;
+}
+
+static void client_free(clus_rpc_client *client)
+{
+    struct client_closer *closer = calloc(1, sizeof(*closer));
+    struct timespec until;
+    pthread_t thread;
+    bool done;
+
+    if (closer == NULL) {
+        nng_close(client->socket);
+        client_release(client);
+        return;
+    }
+    closer->client = client;
+    pthread_mutex_init(&closer->lock, NULL);
+    pthread_cond_init(&closer->done_cond, NULL);
+    if (pthread_create(&thread, NULL, closer_main, closer) != 0) {
+        closer_main(closer);
+        client_release(client);
+        closer_free(closer);
+        return;
+    }
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += CLOSE_WAIT_MS / 1000;
+    pthread_mutex_lock(&closer->lock);
+    while (!closer->done && pthread_cond_timedwait(&closer->done_cond, &closer->lock, &until) == 0)
+        ;
+    done = closer->done;
+    closer->abandoned = !done;
+    pthread_mutex_unlock(&closer->lock);
+    if (!done) {
+        clus_warn("rpc: closing the connection to %s did not finish in %d s (nng 1.5.2); left "
+                  "behind",
+                  client->url != NULL ? client->url : "a peer", CLOSE_WAIT_MS / 1000);
+        pthread_detach(thread);
+        return;
+    }
+    pthread_join(thread, NULL);
+    client_release(client);
+    closer_free(closer);
 }
 
 uint32_t clus_rpc_client_open_tls(const char *url, bool wait_connect, const clus_tls_files *files,

@@ -18,10 +18,16 @@
 #include "rpc_client.h"
 #include "status.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -178,6 +184,38 @@ static long raw_status(clus_rpc_client *rpc, const void *frame, size_t len)
     return status;
 }
 
+/* Speaks SP over TCP by hand (nng's REQ would re-send the frame on every
+ * new connection): the 8-byte handshake as a REQ, then a frame announcing
+ * 16 MiB (over the agent's 4 MiB limit) and its first 4 KiB. True when the
+ * agent closes the connection within 3 s. */
+static bool oversized_frame_dropped(const char *url)
+{
+    static const uint8_t req0_hello[8] = {0, 'S', 'P', 0, 0x00, 0x30, 0, 0};
+    uint8_t frame[8 + 4096] = {0}, reply[8];
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval patience = {3, 0};
+    uint64_t announced = 16u << 20;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    bool dropped = false;
+    ssize_t n;
+
+    sa.sin_port = htons((uint16_t)atoi(strrchr(url, ':') + 1));
+    for (int i = 0; i < 8; i++)
+        frame[i] = (uint8_t)(announced >> (56 - 8 * i));
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof(patience)) == 0 &&
+        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        write(fd, req0_hello, sizeof(req0_hello)) == sizeof(req0_hello) &&
+        recv(fd, reply, sizeof(reply), MSG_WAITALL) == sizeof(reply) && reply[5] == 0x31 &&
+        write(fd, frame, sizeof(frame)) == sizeof(frame)) {
+        while ((n = recv(fd, reply, sizeof(reply), 0)) > 0)
+            ;
+        dropped = n == 0 || errno == ECONNRESET; /* not EAGAIN: the 3 s ran out */
+    }
+    if (fd >= 0)
+        close(fd);
+    return dropped;
+}
+
 static size_t pack_request(Clus__V1__Request *req, uint8_t **out)
 {
     size_t len = clus__v1__request__get_packed_size(req);
@@ -196,6 +234,7 @@ static void test_garbage(void **state)
     size_t len;
     Clus__V1__Request req = CLUS__V1__REQUEST__INIT;
     Clus__V1__OpenCall open = CLUS__V1__OPEN_CALL__INIT;
+    const char *quiet[] = {"looks_alive_ms=3600000", "is_alive_ms=3600000", NULL};
     const char *env_seed = getenv("CLUS_ITEST_SEED");
     unsigned seed = env_seed ? (unsigned)strtoul(env_seed, NULL, 10)
                              : (unsigned)time(NULL) ^ (unsigned)getpid();
@@ -203,7 +242,8 @@ static void test_garbage(void **state)
     print_message("garbage seed %u (CLUS_ITEST_SEED=%u replays it)\n", seed, seed);
     srand(seed);
     step = "garbage: set-up";
-    assert_int_equal(clus_open(c, "keep", "dummy", NULL, 0, false, NULL), CLUS_OK);
+    /* no health poll during the test: its results would change the fingerprint */
+    assert_int_equal(clus_open(c, "keep", "dummy", quiet, 0, false, NULL), CLUS_OK);
     assert_int_equal(clus_online(c, "keep", 0, true, NULL), CLUS_OK);
     before = fingerprint(c);
     assert_int_equal(clus_rpc_client_open(agent.url, true, &rpc, err, sizeof(err)), CLUS_OK);
@@ -232,17 +272,10 @@ static void test_garbage(void **state)
     assert_int_equal(raw_status(rpc, frame, len - 1), CLUS_E_INVALID_PARAMETER);
     assert_int_equal(raw_status(rpc, frame, len - 3), CLUS_E_INVALID_PARAMETER);
     free(frame);
-    /* 3. a 16 MiB frame: nng drops it and the connection (no reply); the
-     *    agent survives. A new connection carries on. */
+    /* 3. a 16 MiB frame: the agent drops the connection at its length, with
+     *    no reply, and serves on (the steps below). */
     step = "garbage: 16 MiB frame";
-    {
-        size_t big = 16u << 20;
-        uint8_t *huge = calloc(1, big);
-        assert_int_equal(raw_status(rpc, huge, big), -1);
-        free(huge);
-        clus_rpc_client_close(rpc);
-        assert_int_equal(clus_rpc_client_open(agent.url, true, &rpc, err, sizeof(err)), CLUS_OK);
-    }
+    assert_true(oversized_frame_dropped(agent.url));
     /* 4. an unknown call: field 99 of Request (varint 1) */
     step = "garbage: unknown call";
     {
