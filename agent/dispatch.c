@@ -1010,12 +1010,23 @@ static void reply_events(clus_agent *agent, clus_rpc_call *call, uint64_t after,
 {
     Clus__V1__Response resp = CLUS__V1__RESPONSE__INIT;
     Clus__V1__EventBatch batch = CLUS__V1__EVENT_BATCH__INIT;
-    Clus__V1__Event *events[WATCH_MAX_EVENTS];
     bool gap = false;
     size_t n =
-        boot_changed ? 0 : clus_events_collect(agent->events, after, resource, events, max, &gap);
+        boot_changed ? 0 : clus_events_collect(agent->events, after, resource, NULL, max, &gap);
+    Clus__V1__Event *events = n > 0 ? calloc(n, sizeof(*events)) : NULL;
+    Clus__V1__Event **event_ptrs = n > 0 ? calloc(n, sizeof(*event_ptrs)) : NULL;
 
-    batch.events = events;
+    if (n > 0 && (events == NULL || event_ptrs == NULL)) {
+        free(events);
+        free(event_ptrs);
+        clus_rpc_reply_status(call, CLUS_E_NOT_ENOUGH_MEMORY, "out of memory");
+        return;
+    }
+    if (n > 0)
+        clus_events_collect(agent->events, after, resource, events, n, &gap);
+    for (size_t i = 0; i < n; i++)
+        event_ptrs[i] = &events[i];
+    batch.events = event_ptrs;
     batch.n_events = n;
     batch.boot_id = clus_events_boot_id(agent->events);
     batch.last_seq = clus_events_last_seq(agent->events);
@@ -1024,6 +1035,8 @@ static void reply_events(clus_agent *agent, clus_rpc_call *call, uint64_t after,
     resp.events = &batch;
     resp.message = "";
     clus_rpc_reply(call, &resp);
+    free(event_ptrs);
+    free(events);
 }
 
 static void watcher_unlink(clus_agent *agent, struct agent_watcher *w)
@@ -1068,7 +1081,6 @@ static void handle_watch(clus_agent *agent, clus_rpc_call *call, const Clus__V1_
     uint32_t max = c->max_events ? c->max_events : WATCH_DEFAULT_EVENTS;
     const char *resource = c->resource ? c->resource : "";
     bool boot_changed = c->boot_id != 0 && c->boot_id != clus_events_boot_id(agent->events);
-    Clus__V1__Event *probe[1];
     bool gap = false;
     struct agent_watcher *w;
 
@@ -1082,7 +1094,7 @@ static void handle_watch(clus_agent *agent, clus_rpc_call *call, const Clus__V1_
     /* Park only when there is nothing to say yet, and never more watchers
      * than half the contexts, so that other calls always find one. */
     if (boot_changed || c->wait_ms == 0 ||
-        clus_events_collect(agent->events, c->after_seq, resource, probe, 1, &gap) > 0 || gap ||
+        clus_events_collect(agent->events, c->after_seq, resource, NULL, 1, &gap) > 0 || gap ||
         agent->watcher_count >= (agent->config.contexts ? agent->config.contexts : 128) / 2) {
         reply_events(agent, call, c->after_seq, resource, max, boot_changed);
         return;

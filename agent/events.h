@@ -27,9 +27,11 @@ uint64_t clus_events_last_seq(const clus_events *events);
 uint64_t clus_events_boot_id(const clus_events *events);
 
 /* Fills out[] with up to max events newer than after (only those of
- * resource, unless it is NULL or ""). The pointers stay valid until the next
- * append. *gap is set when events after `after` were already dropped. */
+ * resource, unless it is NULL or ""). Their strings and control results are
+ * the ring's: valid until the next append, not to be freed. *gap is set
+ * when events after `after` were already dropped. With out NULL, only
+ * counts them. */
 size_t clus_events_collect(const clus_events *events, uint64_t after, const char *resource,
-                           Clus__V1__Event **out, size_t max, bool *gap);
+                           Clus__V1__Event *out, size_t max, bool *gap);
 
 #endif
