@@ -13,6 +13,7 @@
 #include "log.h"
 #include "names.h"
 #include "params.h"
+#include "pbcopy.h"
 #include "status.h"
 
 #include <pwd.h>
@@ -873,15 +874,8 @@ void agent_cache_free(clus_agent *agent)
 static void cache_store(clus_agent *agent, const Clus__V1__AgentStatus *st)
 {
     struct agent_status_cache *c = &agent->status_cache;
-    size_t len = clus__v1__agent_status__get_packed_size(st);
-    uint8_t *buf = malloc(len ? len : 1);
-    Clus__V1__AgentStatus *copy = NULL;
+    Clus__V1__AgentStatus *copy = (Clus__V1__AgentStatus *)clus_pb_copy(&st->base);
 
-    if (buf != NULL) {
-        clus__v1__agent_status__pack(st, buf);
-        copy = clus__v1__agent_status__unpack(NULL, len, buf);
-        free(buf);
-    }
     if (copy == NULL || c->status != NULL) { /* out of memory: no fast path */
         if (copy != NULL)
             clus__v1__agent_status__free_unpacked(copy, NULL);

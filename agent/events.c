@@ -5,6 +5,7 @@
  */
 #include "events.h"
 #include "clock.h"
+#include "pbcopy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,21 +75,6 @@ static char *text_new(const char *resource, const char *message)
     return text;
 }
 
-/* A deep copy, through the codec; NULL when out of memory. */
-static Clus__V1__ControlResult *control_copy(const Clus__V1__ControlResult *control)
-{
-    size_t len = clus__v1__control_result__get_packed_size(control);
-    uint8_t *buf = malloc(len ? len : 1);
-    Clus__V1__ControlResult *copy = NULL;
-
-    if (buf != NULL) {
-        clus__v1__control_result__pack(control, buf);
-        copy = clus__v1__control_result__unpack(NULL, len, buf);
-        free(buf);
-    }
-    return copy;
-}
-
 uint64_t clus_events_append(clus_events *events, const Clus__V1__Event *ev)
 {
     uint64_t seq = events->last_seq + 1;
@@ -99,7 +85,8 @@ uint64_t clus_events_append(clus_events *events, const Clus__V1__Event *ev)
     slot->timestamp_ms = clus_wall_ms();
     slot->call_id = ev->call_id;
     slot->text = text_new(ev->resource ? ev->resource : "", ev->message ? ev->message : "");
-    slot->control = ev->control != NULL ? control_copy(ev->control) : NULL;
+    slot->control =
+        ev->control != NULL ? (Clus__V1__ControlResult *)clus_pb_copy(&ev->control->base) : NULL;
     slot->old_state = ev->old_state;
     slot->new_state = ev->new_state;
     slot->status = ev->status;

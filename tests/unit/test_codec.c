@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "clus/v1/clus.pb-c.h"
+#include "pbcopy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,10 +99,43 @@ static void test_unknown_field_names_no_call(void **state)
     clus__v1__request__free_unpacked(r, NULL);
 }
 
+/* clus_pb_copy owns everything: the original's memory can go. */
+static void test_deep_copy(void **state)
+{
+    Clus__V1__ControlResult cr = CLUS__V1__CONTROL_RESULT__INIT, *copy;
+    Clus__V1__Param p = CLUS__V1__PARAM__INIT, *pp = &p;
+    char *key = strdup("size"), *value = strdup("64M");
+    uint8_t out[3] = {1, 2, 3};
+
+    (void)state;
+    p.key = key;
+    p.value = value;
+    cr.properties = &pp;
+    cr.n_properties = 1;
+    cr.out_buffer.data = out;
+    cr.out_buffer.len = sizeof(out);
+    cr.bytes_returned = 3;
+    copy = (Clus__V1__ControlResult *)clus_pb_copy(&cr.base);
+    assert_non_null(copy);
+    memset(key, 'x', strlen(key));
+    memset(value, 'x', strlen(value));
+    free(key);
+    free(value);
+    assert_int_equal(copy->n_properties, 1);
+    assert_string_equal(copy->properties[0]->key, "size");
+    assert_string_equal(copy->properties[0]->value, "64M");
+    assert_int_equal(copy->out_buffer.len, 3);
+    assert_int_equal(copy->out_buffer.data[2], 3);
+    assert_ptr_not_equal(copy->out_buffer.data, out);
+    assert_int_equal(copy->bytes_returned, 3);
+    clus__v1__control_result__free_unpacked(copy, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_round_trip),
+        cmocka_unit_test(test_deep_copy),
         cmocka_unit_test(test_response_round_trip),
         cmocka_unit_test(test_truncated_and_garbage),
         cmocka_unit_test(test_unknown_field_names_no_call),
