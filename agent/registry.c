@@ -90,7 +90,7 @@ uint32_t clus_registry_add(clus_registry *registry, const char *name, const char
 /* A table the agent can call: right version, big enough, required entries. */
 static bool ops_valid(const clus_restype_ops *ops, char *err, size_t errlen)
 {
-    if (ops == NULL || ops->size < sizeof(clus_restype_ops) ||
+    if (ops == NULL || ops->size < CLUS_RESTYPE_OPS_SIZE_1 ||
         ops->version != CLUS_RESTYPE_VERSION_1) {
         snprintf(err, errlen, "the type returned an ops table of the wrong size or version");
         return false;

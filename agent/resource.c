@@ -347,7 +347,9 @@ static void job_call_type(clus_res_job *job)
     case CLUS_JOB_OPEN:
         job_execute_open(job);
         break;
-    case CLUS_JOB_CLOSE:
+    case CLUS_JOB_CLOSE: /* the Close entry point: the resource goes for good */
+        if (res->opened && CLUS_RESTYPE_HAS(ops, retire))
+            ops->retire(res->resid);
         if (res->opened)
             ops->close(res->resid);
         break;

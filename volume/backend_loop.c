@@ -323,11 +323,23 @@ static const struct vol_dev_hooks loop_hooks = {
     .in_use = loop_in_use,
 };
 
+/* An offline volume still holds its loop device (read-only, O_EXCL) so that
+ * nobody mounts it; once the resource is gone nothing would ever let it go,
+ * and it would keep a loop device and the image busy. */
+static void loop_retire(clus_volume *v)
+{
+    if (v->state == VOL_ONLINE || v->hold_fd < 0)
+        return;
+    loop_detach(v, v->hold_fd, NULL);
+    vol_close(v->sys, &v->hold_fd); /* the last opener: the detach completes */
+}
+
 const struct vol_backend vol_backend_loop = {
     .name = "loop",
     .kind = VOL_KIND_LOOP,
     .open = vol_mnt_open,
     .close = vol_mnt_close,
+    .retire = loop_retire,
     .claim = loop_claim,
     .unclaim = loop_unclaim,
     .claimed = loop_claimed,

@@ -118,6 +118,8 @@ struct vol_backend {
     uint32_t (*open)(clus_volume *v, vol_msg *m);
     /* Closes descriptors; never unmounts. */
     void (*close)(clus_volume *v);
+    /* Optional: the volume goes for good (clus_volume_retire). */
+    void (*retire)(clus_volume *v);
     uint32_t (*claim)(clus_volume *v, vol_msg *m);
     void (*unclaim)(clus_volume *v);
     bool (*claimed)(clus_volume *v);

@@ -102,6 +102,14 @@ void clus_volume_close(clus_volume *v)
     free(v);
 }
 
+void clus_volume_retire(clus_volume *v)
+{
+    pthread_mutex_lock(&v->lock);
+    if (v->be->retire != NULL)
+        v->be->retire(v);
+    pthread_mutex_unlock(&v->lock);
+}
+
 void clus_volume_set_progress(clus_volume *v, clus_volume_progress_fn fn, void *arg)
 {
     pthread_mutex_lock(&v->lock);

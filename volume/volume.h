@@ -156,6 +156,13 @@ uint32_t clus_volume_open(const clus_volume_config *cfg, const clus_volume_sys *
  * can be adopted by the next clus_volume_adopt. NULL is ignored. */
 void clus_volume_close(clus_volume *v);
 
+/* The resource goes for good (its Close, not an agent stopping): what the
+ * library set up for an offline volume and nobody would clean up is undone
+ * - the loop device the loop backend attached is detached. An online
+ * volume, a block device and an image are left as they are. Call before
+ * clus_volume_close. */
+void clus_volume_retire(clus_volume *v);
+
 /* Progress of a slow online (claim, attach, probe, mkfs, mount): called with a
  * rising checkpoint (1, 2, ...) and the step's name, under the volume's lock
  * (do not call back into the volume). Returning non-zero aborts the online:

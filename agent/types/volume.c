@@ -298,6 +298,14 @@ static uint32_t volume_open(const clus_open_args *args, clus_resid *resid)
     return CLUS_OK;
 }
 
+static void volume_retire(clus_resid resid)
+{
+    volume_res *r = resid;
+
+    if (r != NULL)
+        clus_volume_retire(r->vol);
+}
+
 static void volume_close(clus_resid resid)
 {
     volume_res *r = resid;
@@ -731,6 +739,7 @@ static const clus_restype_ops volume_ops = {
     .flags = 0, /* worker threads: entry points block */
     .open = volume_open,
     .close = volume_close,
+    .retire = volume_retire,
     .online = volume_online,
     .offline = volume_offline,
     .terminate = volume_terminate,

@@ -269,7 +269,24 @@ typedef struct clus_restype_ops {
     uint32_t (*type_control)(const char *type_name, clus_control *ctl);
     /* Optional. Cancel the running operation (CancelFlags reserved, 0). */
     uint32_t (*cancel)(clus_resid resid, uint32_t flags);
+
+    /* Entries after this point are read only when size covers them: a type
+     * built before they existed still loads. */
+
+    /* Optional. Called just before close when the resource is closed for
+     * good (the Close entry point), not when the agent stops and leaves its
+     * resources as they are: let go of what would outlive the resource with
+     * nobody left to clean it up (the volume type detaches the loop device of
+     * an offline volume). Must not fail. */
+    void (*retire)(clus_resid resid);
 } clus_restype_ops;
+
+/* The size of the first table (up to cancel): the smallest the agent takes. */
+#define CLUS_RESTYPE_OPS_SIZE_1 offsetof(clus_restype_ops, retire)
+/* Whether ops, of the size it says, has the entry named field set. */
+#define CLUS_RESTYPE_HAS(ops, field)                                                               \
+    ((ops)->size >= offsetof(clus_restype_ops, field) + sizeof((ops)->field) &&                    \
+     (ops)->field != NULL)
 
 typedef uint32_t (*clus_startup_fn)(const char *type_name, uint32_t min_version,
                                     uint32_t max_version, const clus_monitor_callbacks *callbacks,

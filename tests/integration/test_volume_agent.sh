@@ -194,5 +194,9 @@ out=$(ctl $B offline v --wait)
 expect_json "offline on the second agent" "$out" '.status == 0'
 ctl $A close v >/dev/null
 ctl $B close v >/dev/null
+# Close retires the offline volume: its loop devices go, nothing is left
+# pinning the image (an agent that merely stops keeps them: see above).
+gone_loops() { test -z "$(loops_of_image)"; }
+check "closing the offline volume detaches its loop devices" wait_for 3 gone_loops
 
 finish

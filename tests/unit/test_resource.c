@@ -129,6 +129,7 @@ static struct {
     uint32_t online_result, offline_result, open_result;
     bool looks_alive, is_alive, event_handle;
     int online_calls, offline_calls, terminate_calls, looks_calls, is_calls, close_calls;
+    int retire_calls, closes_before_retire;
     uint32_t last_online_flags;
 } type;
 
@@ -140,6 +141,11 @@ static uint32_t t_open(const clus_open_args *a, clus_resid *resid)
 static void t_close(clus_resid r)
 {
     type.close_calls++;
+}
+static void t_retire(clus_resid r)
+{
+    type.retire_calls++;
+    type.closes_before_retire = type.close_calls;
 }
 static clus_res *current_res;
 
@@ -182,6 +188,7 @@ static const clus_restype_ops fake_ops = {
     .terminate = t_terminate,
     .looks_alive = t_looks,
     .is_alive = t_is,
+    .retire = t_retire,
 };
 
 /* ------------------------------------------------------------ answers */
@@ -629,8 +636,27 @@ static void test_close_online_terminates_first(void **state)
     run_all(); /* frees res */
     assert_int_equal(type.terminate_calls, 1);
     assert_int_equal(type.close_calls, 1);
+    assert_int_equal(type.retire_calls, 1); /* closed for good: retired first */
+    assert_int_equal(type.closes_before_retire, 0);
     assert_int_equal(done.count, 1);
     assert_true(env.removed);
+}
+
+/* The agent stopping (destroy) closes without retiring: the resource stays
+ * as it is for the next agent. A table of the first size has no retire. */
+static void test_retire_only_on_close(void **state)
+{
+    clus_res *res = make(180000, 5000, 60000);
+    clus_restype_ops v1 = fake_ops;
+
+    clus_res_online(res, 0, NULL, 0, on_done, NULL);
+    run_all();
+    destroy(res);
+    assert_int_equal(type.close_calls, 1);
+    assert_int_equal(type.retire_calls, 0);
+    assert_true(CLUS_RESTYPE_HAS(&fake_ops, retire));
+    v1.size = CLUS_RESTYPE_OPS_SIZE_1;
+    assert_false(CLUS_RESTYPE_HAS(&v1, retire));
 }
 
 static void test_props_take(void **state)
@@ -683,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_health_request_needs_online),
         cmocka_unit_test(test_close_online_terminates_first),
+        cmocka_unit_test(test_retire_only_on_close),
         cmocka_unit_test(test_props_take),
     };
 

@@ -1680,6 +1680,29 @@ static void test_adopt(void **state)
     fake_free(&f);
 }
 
+/* Retire (the resource's Close) detaches the offline volume's loop device;
+ * an online volume is left alone. */
+static void test_retire_detaches_offline(void **state)
+{
+    fake f;
+    clus_volume_config cfg = loop_cfg();
+    clus_volume *v;
+
+    (void)state;
+    fake_init(&f);
+    v = open_ok(&f, &cfg);
+    online_ok(v);
+    clus_volume_retire(v); /* online: nothing */
+    assert_int_equal(loops_bound(&f), 1);
+    offline_ok(v);
+    assert_int_equal(loops_bound(&f), 1); /* offline keeps its hold */
+    clus_volume_retire(v);
+    assert_int_equal(loops_bound(&f), 0);
+    assert_int_equal(dev_named(&f, "loop0")->excl, -1);
+    clus_volume_close(v);
+    fake_free(&f);
+}
+
 static void test_rehold_after_restart(void **state)
 {
     fake f;
@@ -2243,6 +2266,7 @@ int main(void)
         cmocka_unit_test(test_foreign_claim_and_mount_elsewhere),
         cmocka_unit_test(test_adopt),
         cmocka_unit_test(test_rehold_after_restart),
+        cmocka_unit_test(test_retire_detaches_offline),
         cmocka_unit_test(test_stale_loop_reused),
         cmocka_unit_test(test_looks_alive_detects_loss),
         cmocka_unit_test(test_terminate_with_open_files),
