@@ -8,6 +8,7 @@
 #include "log.h"
 #include "params.h"
 #include "status.h"
+#include "daemon.h"
 #include "tls.h"
 
 #include <getopt.h>
@@ -33,24 +34,10 @@ static void usage(FILE *out)
             CLUS_AGENT_DEFAULT_URL);
 }
 
-struct agent_main {
-    clus_agent *agent;
-    uv_signal_t sigterm, sigint;
-};
-
-static void on_signal(uv_signal_t *handle, int signum)
+static void stop_agent(void *agent)
 {
-    struct agent_main *m = handle->data;
-
-    clus_info("signal %d: stopping", signum);
-    uv_signal_stop(&m->sigterm);
-    uv_signal_stop(&m->sigint);
-    uv_close((uv_handle_t *)&m->sigterm, NULL);
-    uv_close((uv_handle_t *)&m->sigint, NULL);
-    clus_agent_stop(m->agent);
+    clus_agent_stop(agent);
 }
-
-enum { OPT_TLS_CA = 1000, OPT_TLS_CERT, OPT_TLS_KEY };
 
 static int parse_args(int argc, char **argv, clus_agent_file *f, const char **config_path,
                       clus_tls_files *tls)
@@ -63,9 +50,7 @@ static int parse_args(int argc, char **argv, clus_agent_file *f, const char **co
                                          {"contexts", required_argument, NULL, 'n'},
                                          {"log-level", required_argument, NULL, 'v'},
                                          {"insecure", no_argument, NULL, 'i'},
-                                         {"tls-ca", required_argument, NULL, OPT_TLS_CA},
-                                         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-                                         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+                                         CLUS_TLS_LONG_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     char **slot[] = {
@@ -73,18 +58,11 @@ static int parse_args(int argc, char **argv, clus_agent_file *f, const char **co
     int c;
 
     while ((c = getopt_long(argc, argv, "l:s:c:p:b:n:v:hi", opts, NULL)) != -1) {
+        if (clus_tls_option(c, optarg, tls))
+            continue;
         switch (c) {
         case 'i':
             f->insecure = true;
-            break;
-        case OPT_TLS_CA:
-            tls->ca = optarg;
-            break;
-        case OPT_TLS_CERT:
-            tls->cert = optarg;
-            break;
-        case OPT_TLS_KEY:
-            tls->key = optarg;
             break;
         case 'c':
             *config_path = optarg;
@@ -150,22 +128,17 @@ static int run(clus_agent_file *f)
                                 .call_bound_ms = f->call_bound_ms,
                                 .insecure = f->insecure,
                                 .guard_exe = self_exe};
-    struct agent_main m = {0};
+    clus_agent *agent = NULL;
     uv_loop_t *loop = uv_default_loop();
     char err[512] = "";
-    uint32_t status = clus_agent_start(loop, &config, &m.agent, err, sizeof(err));
+    uint32_t status = clus_agent_start(loop, &config, &agent, err, sizeof(err));
 
     if (status != CLUS_OK) {
         clus_error("cannot start: %s (%s)", err, clus_status_name(status));
         return 1;
     }
-    uv_signal_init(loop, &m.sigterm);
-    uv_signal_init(loop, &m.sigint);
-    m.sigterm.data = m.sigint.data = &m;
-    uv_signal_start(&m.sigterm, on_signal, SIGTERM);
-    uv_signal_start(&m.sigint, on_signal, SIGINT);
-    uv_run(loop, UV_RUN_DEFAULT);
-    clus_agent_free(m.agent);
+    clus_daemon_run(loop, stop_agent, agent, 0);
+    clus_agent_free(agent);
     uv_loop_close(loop);
     clus_info("stopped");
     return 0;

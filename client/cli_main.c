@@ -68,32 +68,21 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
-enum { OPT_TLS_CA = 1000, OPT_TLS_CERT, OPT_TLS_KEY };
-
 static int parse_global(int argc, char **argv, cli_ctx *ctx, bool *coordinator, clus_tls_files *tls)
 {
     static const struct option opts[] = {{"agent", required_argument, NULL, 'a'},
                                          {"coordinator", required_argument, NULL, 'C'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"timeout", required_argument, NULL, 't'},
-                                         {"tls-ca", required_argument, NULL, OPT_TLS_CA},
-                                         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-                                         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+                                         CLUS_TLS_LONG_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
 
     while ((c = getopt_long(argc, argv, "+a:o:t:h", opts, NULL)) != -1) {
+        if (clus_tls_option(c, optarg, tls))
+            continue;
         switch (c) {
-        case OPT_TLS_CA:
-            tls->ca = optarg;
-            break;
-        case OPT_TLS_CERT:
-            tls->cert = optarg;
-            break;
-        case OPT_TLS_KEY:
-            tls->key = optarg;
-            break;
         case 'a':
             ctx->url = optarg;
             *coordinator = false;

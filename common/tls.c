@@ -262,6 +262,23 @@ bool clus_tls_identity_has_cert(const clus_tls_identity *id)
     return id != NULL && id->cert != NULL;
 }
 
+bool clus_tls_option(int opt, const char *arg, clus_tls_files *files)
+{
+    switch (opt) {
+    case CLUS_OPT_TLS_CA:
+        files->ca = arg;
+        return true;
+    case CLUS_OPT_TLS_CERT:
+        files->cert = arg;
+        return true;
+    case CLUS_OPT_TLS_KEY:
+        files->key = arg;
+        return true;
+    default:
+        return false;
+    }
+}
+
 uint32_t clus_tls_set_process_identity(const clus_tls_files *files, bool node, char *err,
                                        size_t errlen)
 {

@@ -64,6 +64,21 @@ typedef struct clus_tls_files {
     const char *key;
 } clus_tls_files;
 
+/* The command-line options every program takes for these files: their
+ * getopt_long ids (programs number their own options from
+ * CLUS_OPT_TLS_NEXT) and table entries (needs <getopt.h>). */
+enum { CLUS_OPT_TLS_CA = 1000, CLUS_OPT_TLS_CERT, CLUS_OPT_TLS_KEY, CLUS_OPT_TLS_NEXT };
+#define CLUS_TLS_LONG_OPTIONS                                                                      \
+    {"tls-ca", required_argument, NULL, CLUS_OPT_TLS_CA},                                          \
+        {"tls-cert", required_argument, NULL, CLUS_OPT_TLS_CERT},                                  \
+    {                                                                                              \
+        "tls-key", required_argument, NULL, CLUS_OPT_TLS_KEY                                       \
+    }
+
+/* Stores a getopt_long result that is one of them (opt, its argument) in
+ * files; false when opt is another option. */
+bool clus_tls_option(int opt, const char *arg, clus_tls_files *files);
+
 typedef struct clus_tls_identity clus_tls_identity;
 
 /* Reads and checks files: the CA parses, the key belongs to the

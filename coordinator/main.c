@@ -5,6 +5,7 @@
 #include "coordinator.h"
 #include "log.h"
 #include "status.h"
+#include "daemon.h"
 #include "tls.h"
 
 #include <getopt.h>
@@ -36,7 +37,7 @@ static void usage(FILE *out)
             CLUS_COORDINATOR_DEFAULT_URL);
 }
 
-enum { OPT_TLS_CA = 1000, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE };
+enum { OPT_INSECURE = CLUS_OPT_TLS_NEXT };
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -45,26 +46,17 @@ static int parse_args(int argc, char **argv, struct options *o)
                                          {"state-dir", required_argument, NULL, 's'},
                                          {"log-level", required_argument, NULL, 'v'},
                                          {"insecure", no_argument, NULL, OPT_INSECURE},
-                                         {"tls-ca", required_argument, NULL, OPT_TLS_CA},
-                                         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-                                         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+                                         CLUS_TLS_LONG_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
 
     while ((c = getopt_long(argc, argv, "l:c:s:v:h", opts, NULL)) != -1) {
+        if (clus_tls_option(c, optarg, &o->tls))
+            continue;
         switch (c) {
         case OPT_INSECURE:
             o->insecure = true;
-            break;
-        case OPT_TLS_CA:
-            o->tls.ca = optarg;
-            break;
-        case OPT_TLS_CERT:
-            o->tls.cert = optarg;
-            break;
-        case OPT_TLS_KEY:
-            o->tls.key = optarg;
             break;
         case 'l':
             o->listen = optarg;
@@ -98,23 +90,9 @@ static int parse_args(int argc, char **argv, struct options *o)
     return 0;
 }
 
-struct run {
-    clus_coordinator *co;
-    uv_signal_t sigterm, sigint;
-};
-
-static void on_signal(uv_signal_t *handle, int signum)
+static void stop_coordinator(void *co)
 {
-    struct run *m = handle->data;
-
-    clus_info("signal %d: stopping", signum);
-    /* Everything worth keeping is already in sqlite (committed as it
-     * changes): should the shutdown hang (a blocked socket close was seen
-     * once), SIGALRM's default action ends the process. */
-    alarm(10);
-    uv_close((uv_handle_t *)&m->sigterm, NULL);
-    uv_close((uv_handle_t *)&m->sigint, NULL);
-    clus_coordinator_stop(m->co);
+    clus_coordinator_stop(co);
 }
 
 /* The node identity serves a tls+tcp:// listener and every agent at a
@@ -144,21 +122,19 @@ static int run(const struct options *o, clus_clusterdef *def)
     clus_coordinator_config config = {
         .listen_url = o->listen, .state_dir = o->state_dir, .insecure = o->insecure};
     uv_loop_t *loop = uv_default_loop();
-    struct run m = {0};
+    clus_coordinator *co = NULL;
     char err[512] = "";
-    uint32_t status = clus_coordinator_start(loop, &config, def, &m.co, err, sizeof(err));
+    uint32_t status = clus_coordinator_start(loop, &config, def, &co, err, sizeof(err));
 
     if (status != CLUS_OK) {
         clus_error("cannot start: %s (%s)", err, clus_status_name(status));
         return 1;
     }
-    uv_signal_init(loop, &m.sigterm);
-    uv_signal_init(loop, &m.sigint);
-    m.sigterm.data = m.sigint.data = &m;
-    uv_signal_start(&m.sigterm, on_signal, SIGTERM);
-    uv_signal_start(&m.sigint, on_signal, SIGINT);
-    uv_run(loop, UV_RUN_DEFAULT);
-    clus_coordinator_free(m.co);
+    /* Everything worth keeping is already in sqlite (committed as it
+     * changes): should the shutdown hang (nng 1.5.2's close, docs/
+     * architecture.md), SIGALRM's default action ends the process. */
+    clus_daemon_run(loop, stop_coordinator, co, 10);
+    clus_coordinator_free(co);
     uv_loop_close(loop);
     clus_info("stopped");
     return 0;
