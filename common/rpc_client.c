@@ -195,6 +195,7 @@ static void *closer_main(void *arg)
 static void client_free(clus_rpc_client *client)
 {
     struct client_closer *closer = calloc(1, sizeof(*closer));
+    pthread_condattr_t attr;
     struct timespec until;
     pthread_t thread;
     bool done;
@@ -206,14 +207,17 @@ static void client_free(clus_rpc_client *client)
     }
     closer->client = client;
     pthread_mutex_init(&closer->lock, NULL);
-    pthread_cond_init(&closer->done_cond, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* the wall clock may jump */
+    pthread_cond_init(&closer->done_cond, &attr);
+    pthread_condattr_destroy(&attr);
     if (pthread_create(&thread, NULL, closer_main, closer) != 0) {
         closer_main(closer);
         client_release(client);
         closer_free(closer);
         return;
     }
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += CLOSE_WAIT_MS / 1000;
     pthread_mutex_lock(&closer->lock);
     while (!closer->done && pthread_cond_timedwait(&closer->done_cond, &closer->lock, &until) == 0)
