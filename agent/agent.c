@@ -425,6 +425,7 @@ clus_res *agent_create(clus_agent *agent, const char *name, const clus_type_view
     struct res_slot *slot;
     struct agent_entry *e;
     clus_res *res;
+    bool ok;
     uint32_t status = state_dir_for(agent, name, dir, sizeof(dir));
 
     if (status != CLUS_OK) {
@@ -434,11 +435,12 @@ clus_res *agent_create(clus_agent *agent, const char *name, const clus_type_view
     }
     slot = calloc(1, sizeof(*slot));
     e = calloc(1, sizeof(*e));
-    if (!clus_timer_heap_reserve(agent->timers, agent->timer_refs + CLUS_RES_TIMER_COUNT))
-        e = (free(e), NULL);
-    res = slot && e ? clus_res_new(&agent->env, ++agent->next_id, name, type->name, type->ops,
-                                   type->loop_native, params, props, dir)
-                    : NULL;
+    /* room for its deadlines now, so that arming one never fails */
+    ok = slot != NULL && e != NULL &&
+         clus_timer_heap_reserve(agent->timers, agent->timer_refs + CLUS_RES_TIMER_COUNT);
+    res = ok ? clus_res_new(&agent->env, ++agent->next_id, name, type->name, type->ops,
+                            type->loop_native, params, props, dir)
+             : NULL;
     if (res == NULL) {
         free(slot);
         free(e);

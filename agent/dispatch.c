@@ -1007,12 +1007,12 @@ static void reply_events(clus_agent *agent, clus_rpc_call *call, uint64_t after,
     bool gap = false;
     size_t n =
         boot_changed ? 0 : clus_events_collect(agent->events, after, resource, NULL, max, &gap);
-    Clus__V1__Event *events = n > 0 ? calloc(n, sizeof(*events)) : NULL;
-    Clus__V1__Event **event_ptrs = n > 0 ? calloc(n, sizeof(*event_ptrs)) : NULL;
+    /* the wire events and the array of pointers to them, in one block */
+    Clus__V1__Event **event_ptrs =
+        n > 0 ? calloc(n, sizeof(*event_ptrs) + sizeof(**event_ptrs)) : NULL;
+    Clus__V1__Event *events = event_ptrs != NULL ? (Clus__V1__Event *)(event_ptrs + n) : NULL;
 
-    if (n > 0 && (events == NULL || event_ptrs == NULL)) {
-        free(events);
-        free(event_ptrs);
+    if (n > 0 && event_ptrs == NULL) {
         clus_rpc_reply_status(call, CLUS_E_NOT_ENOUGH_MEMORY, "out of memory");
         return;
     }
@@ -1030,7 +1030,6 @@ static void reply_events(clus_agent *agent, clus_rpc_call *call, uint64_t after,
     resp.message = "";
     clus_rpc_reply(call, &resp);
     free(event_ptrs);
-    free(events);
 }
 
 static void watcher_unlink(clus_agent *agent, struct agent_watcher *w)

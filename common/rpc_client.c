@@ -29,8 +29,8 @@
 struct clus_rpc_client {
     nng_socket socket;
     atomic_uint_fast64_t next_id;
+    char *url; /* for messages and a new dialer */
     /* tls+tcp:// only */
-    char *url;
     nng_tls_config *tls_config;  /* held: for a new dialer */
     pthread_mutex_t redial_lock; /* guards dialer and redial_ms */
     nng_dialer dialer;
@@ -124,8 +124,6 @@ static uint32_t dial_tls(clus_rpc_client *client, const char *url, const clus_tl
     if (status != CLUS_OK)
         return status;
     client->tls_config = cfg;
-    if ((client->url = strdup(url)) == NULL)
-        return CLUS_E_NOT_ENOUGH_MEMORY;
     atomic_store(&client->pipes_change_ms, clus_mono_ms());
     rv = nng_pipe_notify(client->socket, NNG_PIPE_EV_ADD_POST, client_on_pipe, client);
     if (rv == 0)
@@ -228,7 +226,7 @@ static void client_free(clus_rpc_client *client)
     if (!done) {
         clus_warn("rpc: closing the connection to %s did not finish in %d s (nng 1.5.2); left "
                   "behind",
-                  client->url != NULL ? client->url : "a peer", CLOSE_WAIT_MS / 1000);
+                  client->url != NULL ? client->url : "its peer", CLOSE_WAIT_MS / 1000);
         pthread_detach(thread);
         return;
     }
@@ -249,6 +247,8 @@ uint32_t clus_rpc_client_open_tls(const char *url, bool wait_connect, const clus
         return CLUS_E_NOT_ENOUGH_MEMORY;
     pthread_mutex_init(&client->redial_lock, NULL);
     rv = nng_req0_open(&client->socket);
+    if (rv == 0 && (client->url = strdup(url)) == NULL)
+        rv = NNG_ENOMEM;
     if (rv == 0) {
         /* No silent re-sends: Online/Offline are not idempotent. */
         nng_socket_set_ms(client->socket, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
