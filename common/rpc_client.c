@@ -347,7 +347,9 @@ uint32_t clus_rpc_client_call(clus_rpc_client *client, Clus__V1__Request *req,
     size_t len, reply_len = 0;
     uint8_t *frame;
     void *reply = NULL;
+    uint64_t started;
     uint32_t status;
+    bool early;
 
     req->request_id = atomic_fetch_add(&client->next_id, 1);
     len = clus__v1__request__get_packed_size(req);
@@ -355,15 +357,25 @@ uint32_t clus_rpc_client_call(clus_rpc_client *client, Clus__V1__Request *req,
     if (frame == NULL)
         return CLUS_E_NOT_ENOUGH_MEMORY;
     clus__v1__request__pack(req, frame);
+    started = clus_mono_ms();
     status = clus_rpc_client_call_raw(client, frame, len, &reply, &reply_len, timeout_ms);
     free(frame);
+    /* a failure well before the deadline was not a wait running out */
+    early = clus_mono_ms() - started + 50 < timeout_ms;
     if (status == CLUS_E_TIMEOUT) {
-        snprintf(err, errlen, "no reply within %u ms", timeout_ms);
+        if (early)
+            snprintf(err, errlen, "the connection failed after the request was sent; no reply");
+        else
+            snprintf(err, errlen, "no reply within %u ms", timeout_ms);
         return status;
     }
     if (status == CLUS_E_CLUSTER_NODE_UNREACHABLE) {
-        snprintf(err, errlen, "no connection to the peer within %u ms: the request was not sent",
-                 timeout_ms);
+        if (early)
+            snprintf(err, errlen, "the request could not be sent: no connection to the peer");
+        else
+            snprintf(err, errlen,
+                     "no connection to the peer within %u ms: the request was not sent",
+                     timeout_ms);
         return status;
     }
     if (status != CLUS_OK) {
