@@ -48,7 +48,7 @@ static uint32_t file_set(clus_agent_file *out, const char *key, int line, struct
 #define AGENT_FILE_MAX (1u << 20)
 
 /* The file's text (malloc'ed, *len bytes), or NULL with the reason in err.
- * Only UTF-8 text goes on to libfyaml (names.h: clus_utf8_valid). */
+ * Only printable UTF-8 goes on to libfyaml (names.h: clus_yaml_text_valid). */
 static char *file_text(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -60,8 +60,11 @@ static char *file_text(const char *path, size_t *len, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot read it (or larger than %u bytes)", path, AGENT_FILE_MAX);
         free(text);
         text = NULL;
-    } else if (!clus_utf8_valid(text, *len, &bad_at)) {
-        snprintf(err, errlen, "%s: byte %zu is not UTF-8 (YAML is UTF-8 text)", path, bad_at);
+    } else if (!clus_yaml_text_valid(text, *len, &bad_at)) {
+        snprintf(err, errlen,
+                 "%s: byte %zu is not printable UTF-8 (YAML is text: no control characters but "
+                 "tab and newline)",
+                 path, bad_at);
         free(text);
         text = NULL;
     }

@@ -768,8 +768,11 @@ uint32_t clus_clusterdef_parse(const char *text, size_t len, const char *name,
     c.def->renew_ms = 1000;
     if (len > CLUS_DEF_MAX_FILE)
         failf(&c, NULL, "the definition is larger than %u bytes", CLUS_DEF_MAX_FILE);
-    else if (!clus_utf8_valid(text, len, &bad_at))
-        failf(&c, NULL, "byte %zu is not UTF-8 (YAML is UTF-8 text)", bad_at);
+    else if (!clus_yaml_text_valid(text, len, &bad_at))
+        failf(&c, NULL,
+              "byte %zu is not printable UTF-8 (YAML is text: no control characters "
+              "but tab and newline)",
+              bad_at);
     else if ((doc = fy_document_build_from_string(&cfg, text, len)) == NULL)
         syntax_error(&c, diag);
     else

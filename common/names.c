@@ -130,6 +130,18 @@ bool clus_utf8_valid(const char *text, size_t len, size_t *bad_at)
     return true;
 }
 
+bool clus_yaml_text_valid(const char *text, size_t len, size_t *bad_at)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+            *bad_at = i;
+            return false;
+        }
+    }
+    return clus_utf8_valid(text, len, bad_at);
+}
+
 const char *clus_state_name(int state)
 {
     switch (state) {
