@@ -62,8 +62,7 @@ static char *file_text(const char *path, size_t *len, char *err, size_t errlen)
         text = NULL;
     } else if (!clus_yaml_text_valid(text, *len, &bad_at)) {
         snprintf(err, errlen,
-                 "%s: byte %zu is not printable UTF-8 (YAML is text: no control characters but "
-                 "tab and newline)",
+                 "%s: byte %zu is a tab, a control character or not UTF-8 (indent with spaces)",
                  path, bad_at);
         free(text);
         text = NULL;

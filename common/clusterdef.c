@@ -70,6 +70,23 @@ static bool failf(struct dctx *c, struct fy_node *at, const char *fmt, ...)
     return false;
 }
 
+/* Text libfyaml must not see (names.h: clus_yaml_text_valid), by line and
+ * column (1-based) of its first bad byte. */
+static void text_refused(struct dctx *c, const char *text, size_t bad_at)
+{
+    size_t line = 1, column = 1;
+
+    for (size_t i = 0; i < bad_at; i++) {
+        column = text[i] == '\n' ? 1 : column + 1;
+        line += text[i] == '\n';
+    }
+    snprintf(c->err, c->errlen,
+             "%s:%zu: column %zu: a tab, a control character or bytes that are not UTF-8 "
+             "(indent with spaces)",
+             c->name, line, column);
+    c->status = CLUS_E_INVALID_PARAMETER;
+}
+
 static const char *scalar(struct fy_node *node)
 {
     return node != NULL && fy_node_is_scalar(node) ? fy_node_get_scalar0(node) : NULL;
@@ -769,10 +786,7 @@ uint32_t clus_clusterdef_parse(const char *text, size_t len, const char *name,
     if (len > CLUS_DEF_MAX_FILE)
         failf(&c, NULL, "the definition is larger than %u bytes", CLUS_DEF_MAX_FILE);
     else if (!clus_yaml_text_valid(text, len, &bad_at))
-        failf(&c, NULL,
-              "byte %zu is not printable UTF-8 (YAML is text: no control characters "
-              "but tab and newline)",
-              bad_at);
+        text_refused(&c, text, bad_at);
     else if ((doc = fy_document_build_from_string(&cfg, text, len)) == NULL)
         syntax_error(&c, diag);
     else

@@ -134,7 +134,7 @@ bool clus_yaml_text_valid(const char *text, size_t len, size_t *bad_at)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+        if ((c < 0x20 && c != '\n' && c != '\r') || c == 0x7f) {
             *bad_at = i;
             return false;
         }

@@ -22,9 +22,11 @@ bool clus_name_valid(const char *name);
 bool clus_utf8_valid(const char *text, size_t len, size_t *bad_at);
 
 /* What the YAML loaders hand to libfyaml: UTF-8 (above) without control
- * characters other than tab, newline and carriage return, as YAML's
- * printable set says (0.7.12 crashes on a NUL byte, found by fuzzing).
- * False with *bad_at the offset of the first byte that is not. */
+ * characters other than newline and carriage return. YAML's printable set
+ * excludes the others; tabs it allows outside indentation, but libfyaml
+ * 0.7.12 crashes on some of them (a tab in a run of ':' under a complex key,
+ * found by fuzzing), and a cluster definition needs none. False with
+ * *bad_at the offset of the first byte that is not. */
 bool clus_yaml_text_valid(const char *text, size_t len, size_t *bad_at);
 
 /* "Online", "OnlinePending", ...; "Unknown" for anything else. */

@@ -157,7 +157,8 @@ static void test_invalid_yaml(void **state)
     assert_null(def);
     assert_non_null(strstr(err, "bad.yaml:"));
     assert_non_null(strstr(err, "invalid YAML"));
-    refused("  - oops\n\tbad: [\n", "c.yaml:9", "invalid YAML");
+    refused("  - oops\n  bad: [\n", "c.yaml:9", "invalid YAML");
+    refused("  - oops\n\tbad: x\n", "c.yaml:9: column 1", "a tab"); /* libfyaml 0.7.12 */
     refused("lease_ms: 1\nlease_ms: 2\n", "c.yaml:9", "duplicate key");
 }
 
