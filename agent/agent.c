@@ -124,7 +124,9 @@ static void env_after_work(uv_work_t *work, int status)
 }
 
 /* Finishes the jobs that ran inline, in order. Runs from a uv_idle handle,
- * i.e. on the next loop turn: no lock, no system call. */
+ * i.e. on the next loop turn: no lock, no system call. While another job
+ * follows (here, or queued on the same resource, which finishing this one
+ * starts), its reply is left to nng's threads (clus_rpc_replies_follow). */
 static void finished_drain(uv_idle_t *idle)
 {
     clus_agent *agent = idle->data;
@@ -132,8 +134,11 @@ static void finished_drain(uv_idle_t *idle)
     agent_cache_drop(agent);
     while (agent->finished_head < agent->finished_count) {
         clus_res_job *job = agent->finished[agent->finished_head++];
+        clus_rpc_replies_follow(agent->finished_head < agent->finished_count ||
+                                clus_res_has_queued(clus_res_job_resource(job)));
         clus_res_job_finish(job); /* may append more */
     }
+    clus_rpc_replies_follow(false);
     agent->finished_head = agent->finished_count = 0;
     uv_idle_stop(idle);
 }

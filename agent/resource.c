@@ -389,6 +389,11 @@ clus_res *clus_res_job_resource(const clus_res_job *job)
     return job->res;
 }
 
+bool clus_res_has_queued(const clus_res *res)
+{
+    return res->queue_head != NULL;
+}
+
 enum clus_res_job_kind clus_res_job_kind_of(const clus_res_job *job)
 {
     return job->kind;

@@ -187,6 +187,9 @@ void clus_res_job_finish(clus_res_job *job);
 clus_res *clus_res_job_resource(const clus_res_job *job);
 enum clus_res_job_kind clus_res_job_kind_of(const clus_res_job *job);
 
+/* Loop thread: true when res has calls queued behind the one it runs. */
+bool clus_res_has_queued(const clus_res *res);
+
 /* Read access for the agent (loop thread). */
 typedef struct clus_res_view {
     uint64_t id;

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum call_phase { CALL_RECV, CALL_HELD, CALL_SEND };
+enum call_phase { CALL_RECV, CALL_HELD, CALL_SEND_DEFERRED, CALL_SEND };
 
 struct clus_rpc_call {
     clus_rpc_server *server;
@@ -48,7 +48,10 @@ struct clus_rpc_server {
     uv_async_t wake;
     pthread_mutex_t lock; /* guards the hand-off list only */
     clus_rpc_call *head, *tail;
-    int handles_open; /* uv handles still to close before the memory goes */
+    atomic_uint_fast64_t handed_off;     /* calls ever handed to the loop */
+    uint64_t taken;                      /* loop thread: calls it took of them */
+    atomic_uint_fast64_t sends_deferred; /* replies sent from nng's threads */
+    int handles_open;                    /* uv handles still to close before the memory goes */
     /* tls+tcp:// only: the listener, its configuration (held for a
      * restart) and the watchdog (loop thread; pipes_added from nng's). */
     nng_listener listener;
@@ -74,8 +77,18 @@ static void server_hand_off(clus_rpc_server *server, clus_rpc_call *call)
     else
         server->head = call;
     server->tail = call;
+    atomic_fetch_add_explicit(&server->handed_off, 1, memory_order_relaxed);
     pthread_mutex_unlock(&server->lock);
     uv_async_send(&server->wake);
+}
+
+/* Set on a loop thread while more replies follow in the same loop turn
+ * (call_send); false on every other thread. */
+static _Thread_local bool replies_follow;
+
+void clus_rpc_replies_follow(bool more)
+{
+    replies_follow = more;
 }
 
 static void server_on_wake(uv_async_t *handle)
@@ -90,8 +103,13 @@ static void server_on_wake(uv_async_t *handle)
     while (list != NULL) {
         clus_rpc_call *call = list;
         list = list->next;
+        server->taken++;
+        replies_follow =
+            list != NULL ||
+            atomic_load_explicit(&server->handed_off, memory_order_relaxed) != server->taken;
         server->config.slow(server->config.arg, call);
     }
+    replies_follow = false;
 }
 
 /* The name of the call a request makes ("online", "status", ...). */
@@ -171,10 +189,18 @@ static void call_on_aio(void *arg)
     clus_rpc_call *call = arg;
     clus_rpc_server *server = call->server;
     int rv = nng_aio_result(call->aio);
+    nng_msg *msg;
 
+    if (call->phase == CALL_SEND_DEFERRED) { /* call_send left us the send */
+        call->phase = CALL_SEND;
+        nng_ctx_send(call->ctx, call->aio);
+        return;
+    }
     if (call->phase == CALL_SEND) {
-        if (rv != 0)
-            nng_msg_free(nng_aio_get_msg(call->aio)); /* not sent: still ours */
+        if (rv != 0) { /* not sent: still ours */
+            nng_msg_free(nng_aio_get_msg(call->aio));
+            nng_aio_set_msg(call->aio, NULL);
+        }
         clus__v1__request__free_unpacked(call->request, NULL);
         call->request = NULL;
         if (call->frame != NULL) {
@@ -191,11 +217,44 @@ static void call_on_aio(void *arg)
             call_receive(call); /* e.g. a peer went away mid-frame */
         return;
     }
-    if (!call_decode(call, nng_aio_get_msg(call->aio)))
+    msg = nng_aio_get_msg(call->aio);
+    nng_aio_set_msg(call->aio, NULL); /* the call's now: see clus_rpc_server_stop */
+    if (!call_decode(call, msg))
         return;
     if (server->config.fast != NULL && server->config.fast(server->config.arg, call))
         return;
     server_hand_off(server, call);
+}
+
+/* Hands the reply to the call's context. While more replies follow on
+ * this thread (a loop working through a batch: clus_rpc_replies_follow),
+ * the send is left to an nng thread: nng_aio_finish completes the call's
+ * aio as its own provider, and call_on_aio sends from there. The write to
+ * the peer's socket, the loopback delivery and the wake-up of the reader
+ * then run beside the loop instead of in series on it, the one thread
+ * every call passes (docs/performance.md, P2). A lone reply is sent at
+ * once: the hop would only add latency. */
+static void call_send(clus_rpc_call *call, nng_msg *msg)
+{
+    nng_aio_set_msg(call->aio, msg);
+    if (replies_follow) {
+        if (!nng_aio_begin(call->aio)) { /* stopped: the server is closing */
+            nng_aio_set_msg(call->aio, NULL);
+            nng_msg_free(msg);
+            return;
+        }
+        atomic_fetch_add_explicit(&call->server->sends_deferred, 1, memory_order_relaxed);
+        call->phase = CALL_SEND_DEFERRED;
+        nng_aio_finish(call->aio, 0);
+        return;
+    }
+    call->phase = CALL_SEND;
+    nng_ctx_send(call->ctx, call->aio);
+}
+
+uint64_t clus_rpc_server_sends_deferred(const clus_rpc_server *server)
+{
+    return atomic_load_explicit(&server->sends_deferred, memory_order_relaxed);
 }
 
 const Clus__V1__Request *clus_rpc_call_request(const clus_rpc_call *call)
@@ -235,9 +294,7 @@ void clus_rpc_reply(clus_rpc_call *call, Clus__V1__Response *resp)
         return;
     }
     clus__v1__response__pack(resp, nng_msg_body(msg));
-    call->phase = CALL_SEND;
-    nng_aio_set_msg(call->aio, msg);
-    nng_ctx_send(call->ctx, call->aio);
+    call_send(call, msg);
 }
 
 const void *clus_rpc_call_frame(const clus_rpc_call *call, size_t *len)
@@ -258,9 +315,7 @@ void clus_rpc_reply_frame(clus_rpc_call *call, const void *data, size_t len)
         return;
     }
     memcpy(nng_msg_body(msg), data, len);
-    call->phase = CALL_SEND;
-    nng_aio_set_msg(call->aio, msg);
-    nng_ctx_send(call->ctx, call->aio);
+    call_send(call, msg);
 }
 
 void clus_rpc_reply_status(clus_rpc_call *call, uint32_t status, const char *fmt, ...)
@@ -474,6 +529,11 @@ void clus_rpc_server_stop(clus_rpc_server *server)
         clus_rpc_call *call = &server->calls[i];
         if (call->aio != NULL) {
             nng_aio_stop(call->aio);
+            /* A reply the stop caught between the loop and an nng thread
+             * (call_send) is still on the aio; every other path takes
+             * the message off it. */
+            if (nng_aio_get_msg(call->aio) != NULL)
+                nng_msg_free(nng_aio_get_msg(call->aio));
             nng_aio_free(call->aio);
         }
         if (call->request != NULL)

@@ -94,6 +94,17 @@ bool clus_rpc_call_allowed(const clus_rpc_call *call, bool read_only, const char
  * LooksAlive, IsAlive, watch, the type list and Startup. */
 bool clus_request_read_only(const Clus__V1__Request *request);
 
+/* Loop thread, around a run of replies it sends in one go (a batch of
+ * finished jobs): true while more replies follow this one. Such replies are
+ * written to the peers' sockets by nng's threads, beside the loop, instead
+ * of one after the other on it; a lone reply (false, the default) is
+ * written at once, without the extra hop. The server sets it itself while
+ * it hands the loop a batch of calls. */
+void clus_rpc_replies_follow(bool more);
+
+/* How many replies were sent from nng's threads (clus_rpc_replies_follow). */
+uint64_t clus_rpc_server_sends_deferred(const clus_rpc_server *server);
+
 /* Answers with only a status and a message. */
 void clus_rpc_reply_status(clus_rpc_call *call, uint32_t status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

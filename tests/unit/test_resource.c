@@ -486,6 +486,32 @@ static void test_is_alive_poll(void **state)
     destroy(res);
 }
 
+/* Calls wait behind the running one (the agent leaves replies to nng's
+ * threads while one is queued: clus_res_has_queued). */
+static void test_calls_queue_behind_the_running_one(void **state)
+{
+    clus_res *res = make(180000, 100000, 100000);
+
+    clus_res_online(res, 0, NULL, 0, on_done, NULL);
+    run_all();
+    done.count = 0;
+    assert_false(clus_res_has_queued(res));
+    clus_res_is_alive(res, on_done, NULL);
+    assert_false(clus_res_has_queued(res)); /* it runs: nothing behind it */
+    clus_res_is_alive(res, on_done, NULL);
+    clus_res_is_alive(res, on_done, NULL);
+    assert_true(clus_res_has_queued(res));
+    assert_int_equal(env.njobs, 1); /* one at a time reaches the type */
+    assert_true(run_one(CLUS_JOB_IS_ALIVE));
+    assert_true(clus_res_has_queued(res)); /* the second runs, the third waits */
+    assert_true(run_one(CLUS_JOB_IS_ALIVE));
+    assert_false(clus_res_has_queued(res));
+    assert_true(run_one(CLUS_JOB_IS_ALIVE));
+    assert_int_equal(done.count, 3);
+    assert_int_equal(type.is_calls, 3);
+    destroy(res);
+}
+
 static void test_event_handle_turns_looks_alive_off(void **state)
 {
     clus_res *res = make(180000, 100, 60000);
@@ -700,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_looks_alive_false_then_is_alive_false),
         cmocka_unit_test(test_looks_alive_false_but_is_alive_true),
         cmocka_unit_test(test_is_alive_poll),
+        cmocka_unit_test(test_calls_queue_behind_the_running_one),
         cmocka_unit_test(test_event_handle_turns_looks_alive_off),
         cmocka_unit_test(test_offline_error_terminates),
         cmocka_unit_test(test_offline_queue_enabled),
