@@ -22,6 +22,17 @@ json_t *clus_event_json(const Clus__V1__Event *ev);
 
 /* ------------------------------------------------------------ output */
 
+void cli_print_error_json(uint32_t status, const char *message)
+{
+    json_t *o = json_pack("{s:I, s:s, s:s}", "status", (json_int_t)status, "status_name",
+                          clus_status_name(status), "message", message);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    json_decref(o);
+}
+
 int cli_exit_code(uint32_t status, bool pending_ok)
 {
     if (status == CLUS_OK || (pending_ok && status == CLUS_E_IO_PENDING))

@@ -52,5 +52,7 @@ int cli_main(int argc, char **argv);
 int cli_print(const cli_ctx *ctx, const clus_reply *r, bool pending_ok);
 int cli_usage_error(const cli_ctx *ctx, const char *fmt, const char *arg);
 int cli_exit_code(uint32_t status, bool pending_ok);
+/* -o json for a call that got no reply: {"status", "status_name", "message"}. */
+void cli_print_error_json(uint32_t status, const char *message);
 
 #endif

@@ -110,26 +110,15 @@ static int parse_opts(cli_ctx *ctx, int argc, char **argv, struct co_opts *o, in
 
 /* ------------------------------------------------------------ transport */
 
-static void print_error_json(uint32_t status, const char *message)
-{
-    json_t *o = json_pack("{s:I, s:s, s:s}", "status", (json_int_t)status, "status_name",
-                          clus_status_name(status), "message", message);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-    printf("%s\n", text ? text : "{}");
-    free(text);
-    json_decref(o);
-}
-
 static int connect_to(const cli_ctx *ctx, clus_coord_client **client)
 {
     char err[256];
-    uint32_t status = clus_coord_connect(ctx->url, client, err, sizeof(err));
+    uint32_t status = clus_coord_connect(ctx->url, ctx->timeout_ms, client, err, sizeof(err));
 
     if (status == CLUS_OK)
         return CLI_EXIT_OK;
     if (ctx->json)
-        print_error_json(status, err);
+        cli_print_error_json(status, err);
     fprintf(stderr, "clusctl: %s (is clus-coordinator running there?)\n", err);
     return cli_exit_code(status, false);
 }
@@ -144,7 +133,7 @@ static int call(const cli_ctx *ctx, clus_coord_client *client, Clus__V1__CoordRe
     if (status == CLUS_OK)
         return CLI_EXIT_OK;
     if (ctx->json)
-        print_error_json(status, err);
+        cli_print_error_json(status, err);
     fprintf(stderr, "clusctl: %s\n", err);
     return cli_exit_code(status, false);
 }

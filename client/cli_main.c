@@ -24,7 +24,7 @@ static void usage(FILE *out)
             "coordinator (--coordinator, default %s; $CLUS_COORDINATOR).\n"
             "tls+tcp:// URLs need the cluster CA and a client certificate (OU=admin, or\n"
             "OU=reader to only read) and its key; defaults $CLUS_TLS_CA, $CLUS_TLS_CERT,\n"
-            "$CLUS_TLS_KEY.\n\n"
+            "$CLUS_TLS_KEY. --timeout (default 30000) bounds the connection and each call.\n\n"
             "Agent calls:\n",
             CLI_DEFAULT_AGENT, CLI_DEFAULT_COORDINATOR);
     for (const cli_command *c = cli_agent_commands; c->name != NULL; c++)
@@ -171,8 +171,7 @@ int cli_main(int argc, char **argv)
     status = clus_client_connect(ctx.url, &options, &ctx.client, err, sizeof(err));
     if (status != CLUS_OK) {
         if (ctx.json)
-            printf("{\"status\":%u,\"status_name\":\"%s\",\"message\":\"%s\"}\n", status,
-                   clus_status_name(status), "cannot connect to the agent");
+            cli_print_error_json(status, err);
         fprintf(stderr, "clusctl: %s\n", err);
         clus_tls_set_process_identity(NULL, false, err, sizeof(err));
         return cli_exit_code(status, false);

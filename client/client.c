@@ -42,7 +42,7 @@ uint32_t clus_client_connect(const char *url, const clus_client_options *options
     if (c == NULL)
         return CLUS_E_NOT_ENOUGH_MEMORY;
     c->timeout_ms = options && options->timeout_ms ? options->timeout_ms : 10000;
-    status = clus_rpc_client_open_tls(url, !(options && options->lazy_connect),
+    status = clus_rpc_client_open_tls(url, options && options->lazy_connect ? 0 : c->timeout_ms,
                                       client_tls_files(options, &tls), &c->rpc, err, errlen);
     if (status != CLUS_OK) {
         free(c);

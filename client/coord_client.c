@@ -15,14 +15,15 @@ struct clus_coord_client {
     atomic_uint_fast64_t next_id;
 };
 
-uint32_t clus_coord_connect(const char *url, clus_coord_client **out, char *err, size_t errlen)
+uint32_t clus_coord_connect(const char *url, uint32_t connect_ms, clus_coord_client **out,
+                            char *err, size_t errlen)
 {
     clus_coord_client *c = calloc(1, sizeof(*c));
     uint32_t status;
 
     if (c == NULL)
         return CLUS_E_NOT_ENOUGH_MEMORY;
-    status = clus_rpc_client_open(url, true, &c->rpc, err, errlen);
+    status = clus_rpc_client_open(url, connect_ms, &c->rpc, err, errlen);
     if (status != CLUS_OK) {
         free(c);
         return status;

@@ -13,8 +13,10 @@
 
 typedef struct clus_coord_client clus_coord_client;
 
-/* Connects to url now: 5051 with a sentence in err when nobody listens. */
-uint32_t clus_coord_connect(const char *url, clus_coord_client **out, char *err, size_t errlen);
+/* Connects to url now: 5051 with a sentence in err when nobody listens or
+ * no connection came up within connect_ms. */
+uint32_t clus_coord_connect(const char *url, uint32_t connect_ms, clus_coord_client **out,
+                            char *err, size_t errlen);
 void clus_coord_close(clus_coord_client *client);
 
 /* Sends req (its request_id is set here) and waits up to timeout_ms.

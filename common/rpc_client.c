@@ -41,14 +41,19 @@ struct clus_rpc_client {
 
 /* Code and sentence for a failed dial; a TLS refusal seen during it is
  * named (the engine counts refusals: failures is the count before). */
-static uint32_t dial_failed(const char *url, int rv, uint64_t failures, bool own_cert, char *err,
-                            size_t errlen)
+static uint32_t dial_failed(const char *url, int rv, uint64_t failures, bool own_cert,
+                            uint32_t connect_ms, char *err, size_t errlen)
 {
     char why[512] = "";
 
     if (clus_url_is_tls(url) && clus_tls_failure_count() != failures)
         clus_tls_last_failure(why, sizeof(why));
-    if (why[0] != '\0')
+    if (rv == NNG_ETIMEDOUT && connect_ms > 0) /* dialer_start's bound */
+        snprintf(err, errlen,
+                 "cannot connect to %s: no connection within %u ms (nothing answers there: a "
+                 "host down, or a firewall dropping packets?)",
+                 url, connect_ms);
+    else if (why[0] != '\0')
         snprintf(err, errlen, "cannot connect to %s: TLS: %s", url, why);
     else if (clus_url_is_tls(url) && (rv == NNG_ECONNSHUT || rv == NNG_ECLOSED ||
                                       rv == NNG_ECONNRESET || rv == NNG_EPEERAUTH))
@@ -101,10 +106,174 @@ static void client_redial_if_idle(clus_rpc_client *client)
     pthread_mutex_unlock(&client->redial_lock);
 }
 
+/* What the socket needs until nng_close has returned: freed then. */
+static void client_release(clus_rpc_client *client)
+{
+    if (client->tls_config != NULL)
+        nng_tls_config_free(client->tls_config);
+    pthread_mutex_destroy(&client->redial_lock);
+    free(client->url);
+    free(client);
+}
+
+/* A thread that runs fn(arg) while its starter waits for it, at most so
+ * long. If the starter gives up, the thread finishes alone and calls
+ * abandon(arg) when fn returns: it then owns what fn uses. */
+struct bounded_run {
+    void (*fn)(void *);
+    void (*abandon)(void *);
+    void *arg;
+    pthread_mutex_t lock; /* guards done and abandoned */
+    pthread_cond_t done_cond;
+    bool done, abandoned;
+};
+
+static void bounded_free(struct bounded_run *run)
+{
+    pthread_cond_destroy(&run->done_cond);
+    pthread_mutex_destroy(&run->lock);
+    free(run);
+}
+
+static void *bounded_main(void *p)
+{
+    struct bounded_run *run = p;
+    bool abandoned;
+
+    run->fn(run->arg);
+    pthread_mutex_lock(&run->lock);
+    run->done = true;
+    abandoned = run->abandoned;
+    pthread_cond_signal(&run->done_cond);
+    pthread_mutex_unlock(&run->lock);
+    if (abandoned) {
+        run->abandon(run->arg);
+        bounded_free(run);
+    }
+    return NULL;
+}
+
+/* Runs fn(arg) and waits up to wait_ms for it. True when it returned in
+ * time (or ran here, when no thread could be had); false when it was left
+ * behind to call abandon(arg) once it returns. */
+static bool run_bounded(void (*fn)(void *), void (*abandon)(void *), void *arg, uint32_t wait_ms)
+{
+    struct bounded_run *run = calloc(1, sizeof(*run));
+    pthread_condattr_t attr;
+    struct timespec until;
+    pthread_t thread;
+    bool done;
+
+    if (run == NULL) {
+        fn(arg);
+        return true;
+    }
+    *run = (struct bounded_run){.fn = fn, .abandon = abandon, .arg = arg};
+    pthread_mutex_init(&run->lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* the wall clock may jump */
+    pthread_cond_init(&run->done_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&thread, NULL, bounded_main, run) != 0) {
+        bounded_free(run);
+        fn(arg);
+        return true;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&run->lock);
+    while (!run->done && pthread_cond_timedwait(&run->done_cond, &run->lock, &until) == 0)
+        ;
+    done = run->done;
+    run->abandoned = !done;
+    pthread_mutex_unlock(&run->lock);
+    if (!done) {
+        pthread_detach(thread);
+        return false;
+    }
+    pthread_join(thread, NULL);
+    bounded_free(run);
+    return true;
+}
+
+/* nng 1.5.2's nng_close can wait for ever when the socket is closed while a
+ * connection is being set up: seen after a peer dropped connection after
+ * connection (a 16 MiB frame re-sent on each; tests/integration/
+ * itest_agent_client.c), every nng thread idle and close waiting on a
+ * reference nobody holds. A caller must not hang with it (clusctl at exit,
+ * a coordinator stopping), so the close runs on a thread of its own; one
+ * that has not returned within CLOSE_WAIT_MS is left behind, logged, and
+ * frees the client if it ever returns. */
+#define CLOSE_WAIT_MS 5000
+
+static void client_close_socket(void *arg)
+{
+    clus_rpc_client *client = arg;
+
+    nng_close(client->socket); /* no pipe callback after this */
+}
+
+static void client_release_abandoned(void *arg)
+{
+    client_release(arg);
+}
+
+static void client_free(clus_rpc_client *client)
+{
+    if (!run_bounded(client_close_socket, client_release_abandoned, client, CLOSE_WAIT_MS)) {
+        clus_warn("rpc: closing the connection to %s did not finish in %d s (nng 1.5.2); left "
+                  "behind",
+                  client->url != NULL ? client->url : "its peer", CLOSE_WAIT_MS / 1000);
+        return;
+    }
+    client_release(client);
+}
+
+/* nng's blocking dial returns when the first connection is up or refused;
+ * for an address that drops packets that is after the kernel's SYN retries,
+ * about two minutes. It runs on a thread of its own so that the caller
+ * waits at most connect_ms; a dial left behind ends when the caller closes
+ * the socket, which aborts it. */
+struct dial_job {
+    nng_dialer dialer;
+    int rv;
+};
+
+static void dial_job_run(void *arg)
+{
+    struct dial_job *job = arg;
+
+    job->rv = nng_dialer_start(job->dialer, 0);
+}
+
+/* Starts dialer: in the background (connect_ms 0), or waiting up to
+ * connect_ms for the first connection (NNG_ETIMEDOUT when none came). */
+static int dialer_start(nng_dialer dialer, uint32_t connect_ms)
+{
+    struct dial_job *job;
+    int rv;
+
+    if (connect_ms == 0)
+        return nng_dialer_start(dialer, NNG_FLAG_NONBLOCK);
+    if ((job = calloc(1, sizeof(*job))) == NULL)
+        return NNG_ENOMEM;
+    job->dialer = dialer;
+    if (!run_bounded(dial_job_run, free, job, connect_ms))
+        return NNG_ETIMEDOUT;
+    rv = job->rv;
+    free(job);
+    return rv;
+}
+
 /* Dials url over mutual TLS with files, or the process identity when files
  * is NULL. The client keeps the configuration for a later new dialer. */
 static uint32_t dial_tls(clus_rpc_client *client, const char *url, const clus_tls_files *files,
-                         int flags, char *err, size_t errlen)
+                         uint32_t connect_ms, char *err, size_t errlen)
 {
     clus_tls_identity *own = NULL;
     const clus_tls_identity *id;
@@ -133,113 +302,16 @@ static uint32_t dial_tls(clus_rpc_client *client, const char *url, const clus_tl
     if (rv == 0)
         rv = nng_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, cfg);
     if (rv == 0)
-        rv = nng_dialer_start(dialer, flags);
+        rv = dialer_start(dialer, connect_ms);
     client->dialer = dialer;
-    return rv == 0 ? CLUS_OK : dial_failed(url, rv, failures, has_cert, err, errlen);
+    return rv == 0 ? CLUS_OK : dial_failed(url, rv, failures, has_cert, connect_ms, err, errlen);
 }
 
-/* What the socket needs until nng_close has returned: freed then. */
-static void client_release(clus_rpc_client *client)
-{
-    if (client->tls_config != NULL)
-        nng_tls_config_free(client->tls_config);
-    pthread_mutex_destroy(&client->redial_lock);
-    free(client->url);
-    free(client);
-}
-
-/* nng 1.5.2's nng_close can wait for ever when the socket is closed while a
- * connection is being set up: seen after a peer dropped connection after
- * connection (a 16 MiB frame re-sent on each; tests/integration/
- * itest_agent_client.c), every nng thread idle and close waiting on a
- * reference nobody holds. A caller must not hang with it (clusctl at exit,
- * a coordinator stopping), so the close runs on a thread of its own; one
- * that has not returned within CLOSE_WAIT_MS is left behind, logged, and
- * frees the client if it ever returns. */
-#define CLOSE_WAIT_MS 5000
-
-struct client_closer {
-    clus_rpc_client *client;
-    pthread_mutex_t lock; /* guards done and abandoned */
-    pthread_cond_t done_cond;
-    bool done, abandoned;
-};
-
-static void closer_free(struct client_closer *closer)
-{
-    pthread_cond_destroy(&closer->done_cond);
-    pthread_mutex_destroy(&closer->lock);
-    free(closer);
-}
-
-static void *closer_main(void *arg)
-{
-    struct client_closer *closer = arg;
-    bool abandoned;
-
-    nng_close(closer->client->socket); /* no pipe callback after this */
-    pthread_mutex_lock(&closer->lock);
-    closer->done = true;
-    abandoned = closer->abandoned;
-    pthread_cond_signal(&closer->done_cond);
-    pthread_mutex_unlock(&closer->lock);
-    if (abandoned) {
-        client_release(closer->client);
-        closer_free(closer);
-    }
-    return NULL;
-}
-
-static void client_free(clus_rpc_client *client)
-{
-    struct client_closer *closer = calloc(1, sizeof(*closer));
-    pthread_condattr_t attr;
-    struct timespec until;
-    pthread_t thread;
-    bool done;
-
-    if (closer == NULL) {
-        nng_close(client->socket);
-        client_release(client);
-        return;
-    }
-    closer->client = client;
-    pthread_mutex_init(&closer->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* the wall clock may jump */
-    pthread_cond_init(&closer->done_cond, &attr);
-    pthread_condattr_destroy(&attr);
-    if (pthread_create(&thread, NULL, closer_main, closer) != 0) {
-        closer_main(closer);
-        client_release(client);
-        closer_free(closer);
-        return;
-    }
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += CLOSE_WAIT_MS / 1000;
-    pthread_mutex_lock(&closer->lock);
-    while (!closer->done && pthread_cond_timedwait(&closer->done_cond, &closer->lock, &until) == 0)
-        ;
-    done = closer->done;
-    closer->abandoned = !done;
-    pthread_mutex_unlock(&closer->lock);
-    if (!done) {
-        clus_warn("rpc: closing the connection to %s did not finish in %d s (nng 1.5.2); left "
-                  "behind",
-                  client->url != NULL ? client->url : "its peer", CLOSE_WAIT_MS / 1000);
-        pthread_detach(thread);
-        return;
-    }
-    pthread_join(thread, NULL);
-    client_release(client);
-    closer_free(closer);
-}
-
-uint32_t clus_rpc_client_open_tls(const char *url, bool wait_connect, const clus_tls_files *files,
+uint32_t clus_rpc_client_open_tls(const char *url, uint32_t connect_ms, const clus_tls_files *files,
                                   clus_rpc_client **out, char *err, size_t errlen)
 {
     clus_rpc_client *client = calloc(1, sizeof(*client));
-    int flags = wait_connect ? 0 : NNG_FLAG_NONBLOCK;
+    nng_dialer dialer;
     uint32_t status = CLUS_OK;
     int rv;
 
@@ -256,11 +328,12 @@ uint32_t clus_rpc_client_open_tls(const char *url, bool wait_connect, const clus
         nng_socket_set_ms(client->socket, NNG_OPT_RECONNMAXT, 500);
         nng_socket_set_size(client->socket, NNG_OPT_RECVMAXSZ, 64u << 20);
         if (clus_url_is_tls(url))
-            status = dial_tls(client, url, files, flags, err, errlen);
-        else if ((rv = nng_dial(client->socket, url, NULL, flags)) != 0)
-            status = dial_failed(url, rv, 0, false, err, errlen);
+            status = dial_tls(client, url, files, connect_ms, err, errlen);
+        else if ((rv = nng_dialer_create(&dialer, client->socket, url)) != 0 ||
+                 (rv = dialer_start(dialer, connect_ms)) != 0)
+            status = dial_failed(url, rv, 0, false, connect_ms, err, errlen);
     } else {
-        status = dial_failed(url, rv, 0, false, err, errlen);
+        status = dial_failed(url, rv, 0, false, connect_ms, err, errlen);
     }
     if (status != CLUS_OK) {
         client_free(client);
@@ -271,10 +344,10 @@ uint32_t clus_rpc_client_open_tls(const char *url, bool wait_connect, const clus
     return CLUS_OK;
 }
 
-uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_client **out, char *err,
-                              size_t errlen)
+uint32_t clus_rpc_client_open(const char *url, uint32_t connect_ms, clus_rpc_client **out,
+                              char *err, size_t errlen)
 {
-    return clus_rpc_client_open_tls(url, wait_connect, NULL, out, err, errlen);
+    return clus_rpc_client_open_tls(url, connect_ms, NULL, out, err, errlen);
 }
 
 void clus_rpc_client_close(clus_rpc_client *client)

@@ -15,16 +15,18 @@
 
 typedef struct clus_rpc_client clus_rpc_client;
 
-/* Connects to url. With wait_connect the first connection must succeed now
- * (a clear error when nobody listens: 5051); without it nng keeps dialling
- * in the background and calls time out until a peer is there. */
-uint32_t clus_rpc_client_open(const char *url, bool wait_connect, clus_rpc_client **out, char *err,
-                              size_t errlen);
+/* Connects to url. With connect_ms > 0 the first connection must come up
+ * within connect_ms: a refusal is 5051 at once (nobody listens), and so is
+ * an address that does not answer at all, after connect_ms instead of the
+ * kernel's two minutes of SYN retries. With 0 nng dials in the background
+ * and calls time out until a peer is there. */
+uint32_t clus_rpc_client_open(const char *url, uint32_t connect_ms, clus_rpc_client **out,
+                              char *err, size_t errlen);
 
 /* The same over tls+tcp:// with these files (NULL: the process identity,
  * tls.h); other URLs ignore files. A refused TLS handshake is 5051 with the
  * reason in err ("TLS: the server refused us: certificate expired ..."). */
-uint32_t clus_rpc_client_open_tls(const char *url, bool wait_connect, const clus_tls_files *files,
+uint32_t clus_rpc_client_open_tls(const char *url, uint32_t connect_ms, const clus_tls_files *files,
                                   clus_rpc_client **out, char *err, size_t errlen);
 
 void clus_rpc_client_close(clus_rpc_client *client);

@@ -129,7 +129,7 @@ static void *lane_main(void *arg)
 
     /* Without wait_connect nng keeps dialling: an agent that is down makes
      * calls time out, and one that comes back is found again. */
-    if (clus_rpc_client_open(lane->link->url, false, &client, err, sizeof(err)) != CLUS_OK)
+    if (clus_rpc_client_open(lane->link->url, 0, &client, err, sizeof(err)) != CLUS_OK)
         clus_error("agent %s: %s", lane->link->url, err);
     while ((job = lane_pop(lane)) != NULL) {
         job_run(client, job);

@@ -33,7 +33,7 @@ typedef struct clus_client clus_client;
 typedef struct clus_reply clus_reply;
 
 typedef struct clus_client_options {
-    uint32_t timeout_ms; /* per call; default 10000 */
+    uint32_t timeout_ms; /* per call, and for the first connection; default 10000 */
     bool lazy_connect;   /* do not fail when nobody listens yet; keep dialling */
     /* tls+tcp:// (mutual TLS, docs/security.md): PEM files of the cluster CA
      * (required there) and of this client's certificate (OU=admin or

@@ -69,7 +69,7 @@ static inline clus_rpc_client *fuzz_connect(const char *url)
     clus_rpc_client *client = NULL;
     char err[256];
 
-    if (clus_rpc_client_open(url, true, &client, err, sizeof(err)) != 0)
+    if (clus_rpc_client_open(url, 5000, &client, err, sizeof(err)) != 0)
         fuzz_die("connect", err);
     return client;
 }

@@ -246,7 +246,7 @@ static void test_garbage(void **state)
     assert_int_equal(clus_open(c, "keep", "dummy", quiet, 0, false, NULL), CLUS_OK);
     assert_int_equal(clus_online(c, "keep", 0, true, NULL), CLUS_OK);
     before = fingerprint(c);
-    assert_int_equal(clus_rpc_client_open(agent.url, true, &rpc, err, sizeof(err)), CLUS_OK);
+    assert_int_equal(clus_rpc_client_open(agent.url, 5000, &rpc, err, sizeof(err)), CLUS_OK);
 
     /* 1. random bytes: every frame is answered (87 for nearly all; a frame
      *    that happens to decode is an ordinary call), none crashes the agent */

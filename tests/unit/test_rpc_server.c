@@ -104,7 +104,7 @@ static void *client_main(void *p)
     call.resource = name;
     req.call_case = CLUS__V1__REQUEST__CALL_IS_ALIVE;
     req.is_alive = &call;
-    f->status[a->index] = clus_rpc_client_open(f->url, true, &client, err, sizeof(err));
+    f->status[a->index] = clus_rpc_client_open(f->url, 5000, &client, err, sizeof(err));
     if (f->status[a->index] == CLUS_OK) {
         f->status[a->index] = clus_rpc_client_call(client, &req, &resp, 5000, err, sizeof(err));
         if (f->status[a->index] == CLUS_OK) {

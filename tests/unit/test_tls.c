@@ -145,7 +145,7 @@ static uint32_t call_as(const char *url, const char *who, int call_case, Clus__V
     Clus__V1__AgentStatusCall status = CLUS__V1__AGENT_STATUS_CALL__INIT;
     Clus__V1__OnlineCall online = CLUS__V1__ONLINE_CALL__INIT;
     clus_rpc_client *client;
-    uint32_t st = clus_rpc_client_open_tls(url, true, &f, &client, err, errlen);
+    uint32_t st = clus_rpc_client_open_tls(url, 5000, &f, &client, err, errlen);
 
     if (st != CLUS_OK)
         return st;
