@@ -80,7 +80,7 @@ event_ms() { # NODE FILTER
     actl "$1" watch --after 0 --timeout 300 2>/dev/null | jq -s -r "[.[] | select($2)] | last | .timestamp_ms // empty"
 }
 # unreachable URL: clusctl in the coordinator's namespace gets no answer from URL within 2 s
-# (clusctl's --timeout does not bound a connect that gets no answer: timeout(1) does).
+# (clusctl's --timeout bounds the connect too; timeout(1) stays as a second bound).
 unreachable() { ! timeout 2 bash "$LAB_SH" ctl --agent "$1" --timeout 300 resources >/dev/null 2>&1; }
 # no_answer NODE: NODE's agent, asked from inside NODE, does not answer within 2 s.
 no_answer() { ! timeout 2 bash "$LAB_SH" agent "$1" --timeout 300 resources >/dev/null 2>&1; }
