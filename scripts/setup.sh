@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
   libnng-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev
   libcmocka-dev libsqlite3-dev libjansson-dev libfyaml-dev
-  libblkid-dev libxml2-dev uthash-dev
+  libblkid-dev libmount-dev libxml2-dev uthash-dev
   resource-agents e2fsprogs util-linux mount procps iproute2 kmod valgrind jq openssl
 )
 

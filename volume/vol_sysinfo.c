@@ -1,5 +1,6 @@
 /*
- * vol_sysinfo.c - facts read from the system: mounts (/proc/self/mountinfo),
+ * vol_sysinfo.c - facts read from the system: mounts (/proc/self/mountinfo,
+ * read through the sys table and parsed by libmount),
  * loop devices bound to an image (/sys/block/loop*), the device behind / and
  * /boot, and who holds a lock (/proc/PID/fdinfo).
  */
@@ -9,10 +10,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libmount.h>
 #include <linux/loop.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define MOUNTINFO_PATH "/proc/self/mountinfo"
@@ -87,62 +90,20 @@ int vol_read_text(const clus_volume_sys *sys, const char *path, char *buf, size_
     return 0;
 }
 
-/* Decodes mountinfo's octal escapes (\040 space, \011 tab, \012, \134) in place. */
-static void unescape(char *s)
+/* One libmount entry into mnt (strings copied; target and source come
+ * unescaped). False when out of memory. */
+static bool mount_from_fs(struct libmnt_fs *fs, struct vol_mount *mnt)
 {
-    char *w = s;
+    dev_t devno = mnt_fs_get_devno(fs);
+    const char *target = mnt_fs_get_target(fs), *fstype = mnt_fs_get_fstype(fs);
+    const char *source = mnt_fs_get_source(fs), *vfs = mnt_fs_get_vfs_options(fs);
 
-    for (char *r = s; *r != '\0'; r++) {
-        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-            r[3] >= '0' && r[3] <= '7') {
-            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-            r += 3;
-        } else {
-            *w++ = *r;
-        }
-    }
-    *w = '\0';
-}
-
-/* Splits a line into space-separated fields; returns the count (<= max). */
-static int split(char *line, char **fields, int max)
-{
-    int n = 0;
-    char *save = NULL;
-
-    for (char *f = strtok_r(line, " ", &save); f != NULL && n < max; f = strtok_r(NULL, " ", &save))
-        fields[n++] = f;
-    return n;
-}
-
-static bool opts_has_ro(const char *opts)
-{
-    size_t len = strcspn(opts, ",");
-
-    return len == 2 && strncmp(opts, "ro", 2) == 0;
-}
-
-/* One line: "id parent maj:min root target opts [optional...] - fstype source superopts". */
-static bool parse_line(char *line, struct vol_mount *mnt)
-{
-    char *f[64];
-    int n = split(line, f, 64), dash = -1;
-
-    for (int i = 6; i < n; i++) {
-        if (strcmp(f[i], "-") == 0) {
-            dash = i;
-            break;
-        }
-    }
-    if (dash < 0 || dash + 1 >= n || sscanf(f[2], "%u:%u", &mnt->major, &mnt->minor) != 2)
-        return false;
-    unescape(f[4]);
-    mnt->target = strdup(f[4]);
-    mnt->fstype = strdup(f[dash + 1]);
-    mnt->source = dash + 2 < n ? strdup(f[dash + 2]) : strdup("");
-    if (mnt->source != NULL)
-        unescape(mnt->source);
-    mnt->read_only = opts_has_ro(f[5]);
+    mnt->major = major(devno);
+    mnt->minor = minor(devno);
+    mnt->target = strdup(target != NULL ? target : "");
+    mnt->fstype = strdup(fstype != NULL ? fstype : "");
+    mnt->source = strdup(source != NULL ? source : "");
+    mnt->read_only = vfs != NULL && mnt_optstr_get_option(vfs, "ro", NULL, NULL) == 0;
     if (mnt->target == NULL || mnt->fstype == NULL || mnt->source == NULL) {
         free(mnt->target);
         free(mnt->fstype);
@@ -152,29 +113,67 @@ static bool parse_line(char *line, struct vol_mount *mnt)
     return true;
 }
 
+/* A line libmount cannot parse is skipped, as the kernel never writes one. */
+static int mountinfo_bad_line(struct libmnt_table *tb, const char *filename, int line)
+{
+    (void)tb;
+    (void)filename;
+    (void)line;
+    return 1;
+}
+
+/* Parses the mountinfo text with libmount into mt (which must be empty). */
+static uint32_t mounts_parse(char *text, struct vol_mounts *mt, vol_msg *m)
+{
+    struct libmnt_table *tb = mnt_new_table();
+    struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+    struct libmnt_fs *fs;
+    FILE *stream = text[0] != '\0' ? fmemopen(text, strlen(text), "r") : NULL;
+    uint32_t status = CLUS_OK;
+
+    if (tb == NULL || it == NULL || (text[0] != '\0' && stream == NULL)) {
+        status = vol_fail(m, CLUS_E_NOT_ENOUGH_MEMORY, "out of memory reading %s", MOUNTINFO_PATH);
+        goto out;
+    }
+    mnt_table_set_parser_errcb(tb, mountinfo_bad_line);
+    if (stream != NULL && mnt_table_parse_stream(tb, stream, MOUNTINFO_PATH) != 0) {
+        status = vol_fail(m, CLUS_E_GEN_FAILURE, "libmount cannot parse %s", MOUNTINFO_PATH);
+        goto out;
+    }
+    mt->items = calloc((size_t)mnt_table_get_nents(tb) + 1, sizeof(*mt->items));
+    if (mt->items == NULL) {
+        status = vol_fail(m, CLUS_E_NOT_ENOUGH_MEMORY, "out of memory reading %s", MOUNTINFO_PATH);
+        goto out;
+    }
+    while (mnt_table_next_fs(tb, it, &fs) == 0) {
+        if (!mount_from_fs(fs, &mt->items[mt->count])) {
+            vol_mounts_free(mt);
+            status =
+                vol_fail(m, CLUS_E_NOT_ENOUGH_MEMORY, "out of memory reading %s", MOUNTINFO_PATH);
+            goto out;
+        }
+        mt->count++;
+    }
+out:
+    if (stream != NULL)
+        fclose(stream);
+    mnt_free_iter(it);
+    mnt_unref_table(tb);
+    return status;
+}
+
 uint32_t vol_mounts_load(const clus_volume_sys *sys, struct vol_mounts *mt, vol_msg *m)
 {
-    char *text = NULL, *save = NULL;
-    size_t lines = 1;
+    char *text = NULL;
+    uint32_t status;
 
     mt->items = NULL;
     mt->count = 0;
     if (read_all(sys, MOUNTINFO_PATH, &text, MOUNTINFO_MAX) < 0)
         return vol_fail_errno(m, errno, "cannot read %s", MOUNTINFO_PATH);
-    for (const char *p = text; *p != '\0'; p++)
-        lines += *p == '\n';
-    mt->items = calloc(lines, sizeof(*mt->items));
-    if (mt->items == NULL) {
-        free(text);
-        return vol_fail(m, CLUS_E_NOT_ENOUGH_MEMORY, "out of memory reading %s", MOUNTINFO_PATH);
-    }
-    for (char *line = strtok_r(text, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
-        if (parse_line(line, &mt->items[mt->count]))
-            mt->count++;
-    }
+    status = mounts_parse(text, mt, m);
     free(text);
-    return CLUS_OK;
+    return status;
 }
 
 void vol_mounts_free(struct vol_mounts *mt)
