@@ -113,7 +113,7 @@ static bool mount_from_fs(struct libmnt_fs *fs, struct vol_mount *mnt)
     return true;
 }
 
-/* A line libmount cannot parse is skipped, as the kernel never writes one. */
+/* A line libmount cannot parse (the kernel writes none) is skipped. */
 static int mountinfo_bad_line(struct libmnt_table *tb, const char *filename, int line)
 {
     (void)tb;
