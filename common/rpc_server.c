@@ -10,6 +10,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/tls/tls.h>
+#include <nng/supplemental/util/platform.h>
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -51,6 +52,7 @@ struct clus_rpc_server {
     atomic_uint_fast64_t handed_off;     /* calls ever handed to the loop */
     uint64_t taken;                      /* loop thread: calls it took of them */
     atomic_uint_fast64_t sends_deferred; /* replies sent from nng's threads */
+    atomic_uint deferred_in_flight;      /* of those, not yet handed to nng */
     int handles_open;                    /* uv handles still to close before the memory goes */
     /* tls+tcp:// only: the listener, its configuration (held for a
      * restart) and the watchdog (loop thread; pipes_added from nng's). */
@@ -194,6 +196,7 @@ static void call_on_aio(void *arg)
     if (call->phase == CALL_SEND_DEFERRED) { /* call_send left us the send */
         call->phase = CALL_SEND;
         nng_ctx_send(call->ctx, call->aio);
+        atomic_fetch_sub(&server->deferred_in_flight, 1); /* see clus_rpc_server_stop */
         return;
     }
     if (call->phase == CALL_SEND) {
@@ -244,6 +247,7 @@ static void call_send(clus_rpc_call *call, nng_msg *msg)
             return;
         }
         atomic_fetch_add_explicit(&call->server->sends_deferred, 1, memory_order_relaxed);
+        atomic_fetch_add(&call->server->deferred_in_flight, 1);
         call->phase = CALL_SEND_DEFERRED;
         nng_aio_finish(call->aio, 0);
         return;
@@ -522,8 +526,23 @@ static void server_on_close(uv_handle_t *handle)
     free(server);
 }
 
+/* Waits (at most DEFERRED_WAIT_MS) until every reply call_send left to an
+ * nng thread has been handed to nng: nng 1.5.2 leaks a message that reaches
+ * a pipe as the socket closes it (the transport refuses the closed aio and
+ * nobody frees what is on it). */
+#define DEFERRED_WAIT_MS 2000
+
+static void server_wait_deferred(clus_rpc_server *server)
+{
+    uint64_t until = clus_mono_ms() + DEFERRED_WAIT_MS;
+
+    while (atomic_load(&server->deferred_in_flight) > 0 && clus_mono_ms() < until)
+        nng_msleep(1);
+}
+
 void clus_rpc_server_stop(clus_rpc_server *server)
 {
+    server_wait_deferred(server);
     nng_close(server->socket);
     for (unsigned i = 0; server->calls != NULL && i < server->config.contexts; i++) {
         clus_rpc_call *call = &server->calls[i];
