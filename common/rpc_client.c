@@ -179,13 +179,7 @@ static bool run_bounded(void (*fn)(void *), void (*abandon)(void *), void *arg, 
         fn(arg);
         return true;
     }
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    until = clus_mono_deadline(wait_ms);
     pthread_mutex_lock(&run->lock);
     while (!run->done && pthread_cond_timedwait(&run->done_cond, &run->lock, &until) == 0)
         ;

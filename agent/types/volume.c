@@ -16,6 +16,7 @@
  * signal_failure when the device disappears or the mount goes away; the
  * agent then calls IsAlive, which mounts a lost mount again or fails.
  */
+#include "clock.h"
 #include "clus/restype.h"
 #include "status.h"
 #include "volume.h"
@@ -161,15 +162,8 @@ static clus_volume_config params_config(const param_set *p, const char *state_di
 
 static void watch_wait(volume_res *r)
 {
-    struct timespec until;
+    struct timespec until = clus_mono_deadline(WATCH_INTERVAL_MS);
 
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += WATCH_INTERVAL_MS / 1000;
-    until.tv_nsec += (long)(WATCH_INTERVAL_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     while (!r->watch_stop && pthread_cond_timedwait(&r->watch_cond, &r->watch_lock, &until) == 0)
         ;
 }
